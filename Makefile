@@ -1,0 +1,44 @@
+# The commands the README shows. Each target is one line of work.
+PYTHON    ?= python3
+VENV      ?= .venv
+BIN        = $(VENV)/bin
+SPHINXOPTS ?= -W -n --keep-going
+BUILDDIR   = _build
+
+.PHONY: help html test live linkcheck bench clean
+
+help:
+	@echo "make html       set up $(VENV) if missing, build the site into $(BUILDDIR)/html (strict)"
+	@echo "make test       set up what the tests need, run them"
+	@echo "make live       live preview on http://127.0.0.1:8000"
+	@echo "make linkcheck  check external links (needs the internet)"
+	@echo "make bench      run the benchmarks (quick settings), JSON to benchmarks/results/"
+	@echo "make clean      remove $(BUILDDIR)"
+
+$(BIN)/sphinx-build: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/sphinx-build requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+html: $(BIN)/sphinx-build
+	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/html
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+live: $(VENV)/.test-deps
+	$(BIN)/sphinx-autobuild -b html $(SPHINXOPTS) --ignore "$(BUILDDIR)/*" --ignore "$(VENV)/*" . $(BUILDDIR)/html
+
+linkcheck: $(BIN)/sphinx-build
+	$(BIN)/sphinx-build -b linkcheck . $(BUILDDIR)/linkcheck
+
+bench: $(VENV)/.test-deps
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script --quick || exit 1; done
+
+clean:
+	rm -rf $(BUILDDIR)

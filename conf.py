@@ -1,0 +1,98 @@
+"""Sphinx configuration for the research portfolio of Tharun Medini."""
+
+import os
+from datetime import date
+
+# -- Project -----------------------------------------------------------------
+
+project = "Tharun Medini"
+author = "Tharun Medini"
+copyright = f"{date.today().year}, Tharun Medini"
+language = "en"
+
+# The public address of the built site (Read the Docs sets the variable).
+site_url = os.environ.get("READTHEDOCS_CANONICAL_URL", "https://tharun-medini.readthedocs.io/en/latest/")
+
+# -- General -----------------------------------------------------------------
+
+extensions = [
+    "myst_nb",
+    "sphinx_design",
+    "sphinx_copybutton",
+    "sphinxext.opengraph",
+    "sphinx_sitemap",
+]
+
+exclude_patterns = [
+    "_build",
+    ".venv*",
+    ".notes",
+    ".pytest_cache",
+    "**/.ipynb_checkpoints",
+    "README.md",
+    "benchmarks",
+    "portfolio",
+    "rushml",
+    "tests",
+    "*.egg-info",
+]
+templates_path = ["_templates"]
+
+# The build is the gate: every reference must resolve, every warning fails.
+nitpicky = True
+
+# -- MyST ------------------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "attrs_inline"]
+myst_heading_anchors = 3
+
+# -- Notebook execution -------------------------------------------------------------
+
+# Executed through jupyter-cache: an unchanged notebook is never run twice.
+nb_execution_mode = "cache"
+nb_execution_cache_path = os.environ.get("PORTFOLIO_NB_CACHE", "_build/.jupyter_cache")
+# Per-cell limit. The whole-notebook budget (60 s) is a separate, stricter check.
+nb_execution_timeout = 120
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# -- HTML output ---------------------------------------------------------------
+
+html_theme = "pydata_sphinx_theme"
+html_title = "Tharun Medini"
+html_baseurl = site_url
+html_static_path = ["_static"]
+html_css_files = ["portfolio.css"]
+# Serve page sources under their own names, not as ".ipynb.txt" (jupyter-book #639).
+html_sourcelink_suffix = ""
+html_last_updated_fmt = None
+html_theme_options = {
+    "navbar_align": "left",
+    "navbar_end": ["theme-switcher", "navbar-icon-links"],
+    "icon_links": [
+        {
+            "name": "GitHub",
+            "url": "https://github.com/Tharun24",
+            "icon": "fa-brands fa-github",
+        },
+    ],
+    "show_prev_next": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_sidebars = {"**": []}
+
+# -- Social previews and sitemap -------------------------------------------------------
+
+ogp_site_url = site_url
+ogp_site_name = "Tharun Medini"
+ogp_description_length = 200
+ogp_enable_meta_description = True
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["search.html", "genindex.html"]
+
+# -- Copy button ------------------------------------------------------------------
+
+copybutton_exclude = ".linenos, .gp, .go"
