@@ -1,0 +1,126 @@
+"""Compiled (Numba) kernels behind :mod:`rushml.mach`.
+
+Private: call them through :class:`rushml.mach.SoftmaxRegression` and
+:class:`rushml.mach.MACHClassifier`. Plain-NumPy references of each kernel live in
+``tests/test_mach.py`` and the tests compare the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pragma: no cover
+    """One epoch of per-sample SGD on the softmax (multinomial logistic) loss.
+
+    For sample ``i`` with sparse row ``x_i`` and target ``t_i``:
+    ``z = x_i W + bias``, ``p = softmax(z)``, ``g = p - e_{t_i}`` (the gradient of
+    the cross-entropy with respect to ``z``), then ``W[j] -= lr * x_ij * g`` for
+    the nonzero features ``j`` of ``x_i`` and ``bias -= lr * g``. Samples are
+    visited in ``order``. ``W`` (n_features, n_outputs) and ``bias`` are updated
+    in place; returns the summed cross-entropy before each update.
+    """
+    n_out = W.shape[1]
+    z = np.empty(n_out, dtype=np.float32)
+    loss = 0.0
+    for i in order:
+        start, end = indptr[i], indptr[i + 1]
+        for c in range(n_out):
+            z[c] = bias[c]
+        for p in range(start, end):
+            j = indices[p]
+            v = data[p]
+            for c in range(n_out):
+                z[c] += v * W[j, c]
+        zmax = z[0]
+        for c in range(1, n_out):
+            if z[c] > zmax:
+                zmax = z[c]
+        total = 0.0
+        for c in range(n_out):
+            z[c] = np.exp(z[c] - zmax)
+            total += z[c]
+        inv = np.float32(1.0 / total)
+        t = targets[i]
+        loss += -np.log(max(z[t] * inv, 1e-30))
+        for c in range(n_out):
+            z[c] = lr * z[c] * inv
+        z[t] -= lr
+        for c in range(n_out):
+            bias[c] -= z[c]
+        for p in range(start, end):
+            j = indices[p]
+            v = data[p]
+            for c in range(n_out):
+                W[j, c] -= v * z[c]
+    return loss
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
+    """Write ``softmax(X W + bias)`` for the CSR rows of ``X`` into ``out`` (n, n_outputs)."""
+    n = indptr.size - 1
+    n_out = W.shape[1]
+    for i in prange(n):
+        row = out[i]
+        for c in range(n_out):
+            row[c] = bias[c]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            v = data[p]
+            for c in range(n_out):
+                row[c] += v * W[j, c]
+        zmax = row[0]
+        for c in range(1, n_out):
+            if row[c] > zmax:
+                zmax = row[c]
+        total = 0.0
+        for c in range(n_out):
+            row[c] = np.exp(row[c] - zmax)
+            total += row[c]
+        inv = np.float32(1.0 / total)
+        for c in range(n_out):
+            row[c] *= inv
+
+
+@njit(cache=True, parallel=True)
+def mach_decode_block(probs, buckets, first_class, top_ids, top_scores):  # pragma: no cover
+    """Merge one block of classes into running top-``k`` lists, by mean bucket probability.
+
+    ``probs`` (n, R, B) holds the R repetitions' bucket probabilities for n
+    queries; ``buckets`` (m, R) the buckets ``h_r(c)`` of the m classes
+    ``first_class .. first_class + m - 1``. Class ``c`` scores
+    ``s(c) = (1/R) sum_r probs[i, r, h_r(c)]``, which ranks classes like the
+    paper's unbiased estimator ``B/(B-1) (s(c) - 1/B)``. ``top_ids`` (n, k)
+    int64 and ``top_scores`` (n, k) float64 are kept sorted best first (start
+    them at -1 and -inf); ties go to the smaller class id when blocks come in
+    increasing order. Calling this per block keeps memory at O(n k + m R)
+    instead of a dense (n, K) score matrix.
+    """
+    n = probs.shape[0]
+    n_rep = probs.shape[1]
+    m = buckets.shape[0]
+    k = top_ids.shape[1]
+    inv_r = 1.0 / n_rep
+    for i in prange(n):
+        p = probs[i]
+        ids = top_ids[i]
+        best = top_scores[i]
+        worst = best[k - 1]
+        for c in range(m):
+            s = 0.0
+            for r in range(n_rep):
+                s += p[r, buckets[c, r]]
+            s *= inv_r
+            if s > worst:
+                pos = k - 1
+                while pos > 0 and best[pos - 1] < s:
+                    best[pos] = best[pos - 1]
+                    ids[pos] = ids[pos - 1]
+                    pos -= 1
+                best[pos] = s
+                ids[pos] = first_class + c
+                worst = best[k - 1]
