@@ -18,26 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-_PRIME = (1 << 61) - 1  # Mersenne prime above any int64 id we hash
-
-
-def _draw_hashes(n_hashes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients of ``n_hashes`` Carter-Wegman hashes ``((a x + b) mod p) mod width``."""
-    a = rng.integers(1, _PRIME, size=n_hashes, dtype=np.int64)
-    b = rng.integers(0, _PRIME, size=n_hashes, dtype=np.int64)
-    return a, b
-
-
-def _apply_hashes(a, b, items: np.ndarray, width: int) -> np.ndarray:
-    """Bucket of every item under every hash, shape ``(n_hashes, n_items)``."""
-    # Python ints avoid int64 overflow in a * x; the arrays here are small.
-    x = items.astype(object)
-    rows = [((int(ai) * x + int(bi)) % _PRIME) % width for ai, bi in zip(a, b, strict=True)]
-    return np.array(rows, dtype=np.int64).reshape(len(a), items.size)
+from rushml.hashing import UniversalHashFamily
 
 
 class CountMinSketch:
     """Approximate counts of integer items in ``depth * width`` counters.
+
+    Item ids must lie in ``[0, 2**31 - 1)``, the domain of
+    :class:`rushml.hashing.UniversalHashFamily`.
 
     Parameters
     ----------
@@ -57,7 +45,7 @@ class CountMinSketch:
         self.width = int(width)
         self.depth = int(depth)
         self.random_state = random_state
-        self.hash_coefs_ = _draw_hashes(self.depth, np.random.default_rng(random_state))
+        self.hash_ = UniversalHashFamily(self.width, self.depth, random_state=random_state)
         self.counts_ = np.zeros((self.depth, self.width), dtype=np.int64)
         self.total_ = 0
 
@@ -67,7 +55,7 @@ class CountMinSketch:
         counts = np.broadcast_to(np.asarray(counts, dtype=np.int64), items.shape)
         if np.any(counts < 0):
             raise ValueError("counts must be non-negative in a count-min sketch")
-        buckets = _apply_hashes(*self.hash_coefs_, items, self.width)  # (depth, n_items)
+        buckets = self.hash_(items)  # (depth, n_items)
         for row in range(self.depth):
             np.add.at(self.counts_[row], buckets[row], counts)
         self.total_ += int(counts.sum())
@@ -76,7 +64,7 @@ class CountMinSketch:
     def query(self, items) -> np.ndarray:
         """Estimated count of each item: the minimum over its ``depth`` counters."""
         items = np.asarray(items, dtype=np.int64).ravel()
-        buckets = _apply_hashes(*self.hash_coefs_, items, self.width)
+        buckets = self.hash_(items)
         rows = np.arange(self.depth)[:, None]
         return self.counts_[rows, buckets].min(axis=0)
 
