@@ -1,0 +1,281 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import rushml.mach as mach_mod
+from rushml import _mach_kernels as kernels
+from rushml.datasets import make_extreme_classification, train_test_split
+from rushml.mach import MACHClassifier, SoftmaxRegression, mach_memory_bytes
+from rushml.metrics import model_nbytes, precision_at_k
+
+# -- plain-NumPy references of the compiled kernels -------------------------------------
+
+
+def ref_softmax_sgd_epoch(X, targets, order, W, bias, lr):
+    loss = 0.0
+    for i in order:
+        row = X.getrow(i)
+        cols, vals = row.indices, row.data.astype(np.float64)
+        z = bias.astype(np.float64) + vals @ W[cols].astype(np.float64)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        loss -= np.log(p[targets[i]])
+        g = p.copy()
+        g[targets[i]] -= 1.0
+        bias -= (lr * g).astype(np.float32)
+        W[cols] -= (lr * np.outer(vals, g)).astype(np.float32)
+    return loss
+
+
+def ref_softmax(X, W, bias):
+    z = (X @ W.astype(np.float64)) + bias
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def ref_mach_scores(probs, buckets):
+    # probs (n, R, B); buckets (K, R): mean over r of probs[i, r, buckets[c, r]]
+    R = probs.shape[1]
+    return np.mean([probs[:, r, buckets[:, r]] for r in range(R)], axis=0)
+
+
+@pytest.fixture(scope="module")
+def small_problem():
+    X, y = make_extreme_classification(
+        3000, n_features=3000, n_classes=600, n_nonzero=15, label_exponent=0.8, random_state=0
+    )
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def test_sgd_kernel_matches_numpy_reference():
+    X, y = make_extreme_classification(200, n_features=300, n_classes=7, random_state=1)
+    order = np.random.default_rng(0).permutation(200).astype(np.int64)
+    W1, b1 = np.zeros((300, 7), np.float32), np.zeros(7, np.float32)
+    W2, b2 = W1.copy(), b1.copy()
+    loss = kernels.softmax_sgd_epoch(X.indptr, X.indices, X.data, y, order, W1, b1, np.float32(0.7))
+    ref = ref_softmax_sgd_epoch(X, y, order, W2, b2, 0.7)
+    # float32 kernel vs float64-accumulating reference over 200 sequential updates
+    np.testing.assert_allclose(W1, W2, atol=2e-5)
+    np.testing.assert_allclose(b1, b2, atol=2e-5)
+    assert loss == pytest.approx(ref, rel=1e-4)
+
+
+def test_forward_kernel_matches_numpy_reference():
+    rng = np.random.default_rng(2)
+    X, _ = make_extreme_classification(50, n_features=100, n_classes=5, random_state=2)
+    W = rng.normal(size=(100, 9)).astype(np.float32)
+    b = rng.normal(size=9).astype(np.float32)
+    out = np.empty((50, 9), np.float32)
+    kernels.softmax_forward(X.indptr, X.indices, X.data, W, b, out)
+    # float32 exp/sum: 1e-6 absolute on probabilities
+    np.testing.assert_allclose(out, ref_softmax(X, W, b), atol=1e-6)
+
+
+def test_decode_kernel_matches_dense_reference_across_blocks():
+    rng = np.random.default_rng(3)
+    n, R, B, K, k = 20, 3, 8, 200, 6
+    probs = rng.dirichlet(np.ones(B), size=(n, R)).astype(np.float32)
+    buckets = rng.integers(0, B, size=(K, R)).astype(np.int32)
+    ids = np.full((n, k), -1, np.int64)
+    scores = np.full((n, k), -np.inf)
+    for c0 in range(0, K, 64):  # uneven class blocks: 64, 64, 64, 8
+        kernels.mach_decode_block(probs, np.ascontiguousarray(buckets[c0 : c0 + 64]), c0, ids, scores)
+    dense = ref_mach_scores(probs, buckets)
+    expected = np.argsort(-dense, axis=1, kind="stable")[:, :k]
+    assert np.array_equal(ids, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(dense, expected, 1), rtol=1e-6)
+
+
+def test_decoding_recovers_the_true_class_on_a_noiseless_toy():
+    # Each repetition puts all mass on the bucket the true class hashed to.
+    K, B, R = 1000, 32, 4
+    clf = MACHClassifier(n_buckets=B, n_repetitions=R)
+    clf.hash_ = mach_mod.UniversalHashFamily(B, R, random_state=0)
+    clf.n_classes_ = K
+    truth = np.array([0, 17, 999, 500])
+    table = clf._bucket_table(0, K, range(R))
+    probs = np.zeros((4, R, B), np.float32)
+    for i, c in enumerate(truth):
+        probs[i, np.arange(R), table[c]] = 1.0
+    ids = np.full((4, 3), -1, np.int64)
+    scores = np.full((4, 3), -np.inf)
+    kernels.mach_decode_block(probs, table, 0, ids, scores)
+    assert ids[:, 0].tolist() == truth.tolist()
+    # the true class collects all R votes; any other class at most R - 1 of them unless it
+    # collides in every table (probability ~ K / B**R = 1e-3 here, and not for this seed)
+    assert np.all(scores[:, 0] == 1.0) and np.all(scores[:, 1] < 1.0)
+
+
+def test_planted_problem_reaches_high_precision():
+    # Class c lights up its own feature c (plus a shared one): perfectly separable.
+    K, n = 300, 3000
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, K, size=n)
+    X = sp.csr_matrix((np.ones(2 * n), (np.repeat(np.arange(n), 2), np.c_[y, np.full(n, K)].ravel())))
+    clf = MACHClassifier(n_buckets=16, n_repetitions=6, n_epochs=5, random_state=0).fit(X, y)
+    # 6 repetitions of 16 buckets identify 300 classes (a full collision has probability
+    # ~ 300 / 16**6); SGD on separable data should make almost no mistakes
+    assert precision_at_k(clf.predict_topk(X, 1), y, 1) >= 0.98
+
+
+def test_fit_predict_shapes_and_dtypes(small_problem):
+    Xtr, Xte, ytr, yte = small_problem
+    clf = MACHClassifier(n_buckets=32, n_repetitions=3, n_epochs=2, n_classes=600, random_state=0)
+    assert clf.fit(Xtr, ytr) is clf
+    R, d, B = 3, 3000, 32
+    assert clf.coef_.shape == (R, d, B) and clf.coef_.dtype == np.float32
+    assert clf.intercept_.shape == (R, B) and clf.loss_curves_.shape == (R, 2)
+    pred = clf.predict(Xte)
+    assert pred.shape == (Xte.shape[0],) and pred.dtype == np.int64
+    top, scores = clf.predict_topk(Xte, 5, return_scores=True)
+    assert top.shape == (Xte.shape[0], 5) and top.dtype == np.int64
+    assert np.array_equal(top[:, 0], pred)
+    assert np.all(np.diff(scores, axis=1) <= 0)
+    assert top.min() >= 0 and top.max() < 600
+    assert clf.predict_bucket_proba(Xte[:4]).shape == (4, R, B)
+    np.testing.assert_allclose(clf.predict_bucket_proba(Xte[:4]).sum(axis=2), 1.0, rtol=1e-5)
+
+
+def test_topk_agrees_with_dense_estimator_and_blocking(small_problem, monkeypatch):
+    Xtr, Xte, ytr, _ = small_problem
+    clf = MACHClassifier(n_buckets=32, n_repetitions=3, n_epochs=1, n_classes=600, random_state=0)
+    clf.fit(Xtr, ytr)
+    dense = clf.class_scores(Xte[:100])
+    top, scores = clf.predict_topk(Xte[:100], 4, return_scores=True)
+    np.testing.assert_allclose(scores, np.take_along_axis(dense, top, 1), rtol=1e-5)
+    assert np.array_equal(top[:, 0], dense.argmax(axis=1))
+    # tiny query and class blocks exercise the blocked path; results must not change
+    monkeypatch.setattr(mach_mod, "_QUERY_BLOCK", 7)
+    monkeypatch.setattr(mach_mod, "_CLASS_BLOCK", 50)
+    assert np.array_equal(clf.predict_topk(Xte[:100], 4), top)
+
+
+def test_estimator_is_unbiased_over_hash_draws():
+    # Give the model exact bucket distributions: with zero weights, softmax(bias) = P_r when
+    # bias = log P_r, where P_r(b) = sum of the true p(c) over classes c hashed to b.
+    K, B, R, d = 40, 8, 4000, 3
+    p = np.random.default_rng(0).dirichlet(np.ones(K) * 0.3)
+    clf = MACHClassifier(n_buckets=B, n_repetitions=R)
+    clf.hash_ = mach_mod.UniversalHashFamily(B, R, random_state=1)
+    clf.n_classes_, clf.n_features_in_ = K, d
+    table = clf._bucket_table(0, K, range(R))  # (K, R)
+    P = np.stack([np.bincount(table[:, r], weights=p, minlength=B) for r in range(R)])
+    clf.coef_ = np.zeros((R, d, B), np.float32)
+    clf.intercept_ = np.log(np.maximum(P, 1e-12)).astype(np.float32)
+    est = clf.class_scores(np.ones((1, d)))[0]
+    # E[P_r(h_r(c))] = p_c + (1 - p_c)/B, so B/(B-1)(mean - 1/B) -> p_c; the spread of one
+    # draw is <= sqrt(1/B) / 1 and averaging 4000 draws shrinks it to < 0.01
+    np.testing.assert_allclose(est, p, atol=0.01)
+    # the plain mean (without the affine correction) would be biased upward by (1 - p)/B
+    assert np.abs(est - p).max() < 0.5 * np.min((1 - p) / B)
+
+
+def test_sparse_and_dense_inputs_agree(small_problem):
+    Xtr, Xte, ytr, _ = small_problem
+    kw = dict(n_buckets=32, n_repetitions=2, n_epochs=1, n_classes=600, random_state=3)
+    a = MACHClassifier(**kw).fit(Xtr[:500], ytr[:500])
+    b = MACHClassifier(**kw).fit(Xtr[:500].toarray(), ytr[:500])
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert np.array_equal(a.predict_topk(Xte[:50], 3), b.predict_topk(Xte[:50].toarray(), 3))
+
+
+def test_random_state_determines_the_model_regardless_of_n_jobs(small_problem):
+    Xtr, _, ytr, _ = small_problem
+    kw = dict(n_buckets=32, n_repetitions=3, n_epochs=1, n_classes=600)
+    a = MACHClassifier(random_state=5, n_jobs=1, **kw).fit(Xtr, ytr)
+    b = MACHClassifier(random_state=5, n_jobs=2, **kw).fit(Xtr, ytr)
+    c = MACHClassifier(random_state=6, n_jobs=1, **kw).fit(Xtr, ytr)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert np.array_equal(a.hash_.a, b.hash_.a)
+    assert not np.array_equal(a.hash_.a, c.hash_.a)
+    # repetitions get distinct hash functions and distinct seeds
+    assert len(set(a.hash_.a.tolist())) == 3
+
+
+def test_repetitions_train_on_a_dask_cluster(small_problem):
+    from dask.distributed import Client, LocalCluster
+    from joblib import parallel_config
+
+    Xtr, _, ytr, _ = small_problem
+    kw = dict(n_buckets=32, n_repetitions=3, n_epochs=1, n_classes=600, random_state=1)
+    local = MACHClassifier(**kw).fit(Xtr, ytr)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster), parallel_config(backend="dask"):
+            remote = MACHClassifier(n_jobs=-1, **kw).fit(Xtr, ytr)
+    np.testing.assert_array_equal(local.coef_, remote.coef_)
+
+
+def test_mach_tracks_the_baseline_with_fewer_parameters(small_problem):
+    Xtr, Xte, ytr, yte = small_problem
+    base = SoftmaxRegression(n_classes=600, n_epochs=3, random_state=0).fit(Xtr, ytr)
+    clf = MACHClassifier(n_buckets=32, n_repetitions=4, n_epochs=3, n_classes=600, random_state=0)
+    clf.fit(Xtr, ytr)
+    p_base = precision_at_k(base.predict_topk(Xte, 1), yte, 1)
+    p_mach = precision_at_k(clf.predict_topk(Xte, 1), yte, 1)
+    # 600 / (4 * 32) = 4.7x fewer weights; on this learnable seed MACH loses < 15% of P@1
+    assert model_nbytes(base) > 4.5 * model_nbytes(clf)
+    assert p_base > 0.3 and p_mach >= 0.85 * p_base
+
+
+def test_memory_formula_matches_fitted_models(small_problem):
+    Xtr, _, ytr, _ = small_problem
+    clf = MACHClassifier(n_buckets=32, n_repetitions=3, n_epochs=1, n_classes=600).fit(Xtr, ytr)
+    base = SoftmaxRegression(n_classes=600, n_epochs=1).fit(Xtr, ytr)
+    mem = mach_memory_bytes(3000, 600, n_buckets=32, n_repetitions=3)
+    # model_nbytes also counts the small per-epoch loss curves
+    assert model_nbytes(clf) - clf.loss_curves_.nbytes == mem["mach"]
+    assert model_nbytes(base) - base.loss_curve_.nbytes == mem["baseline"]
+
+
+def test_baseline_topk_matches_its_probabilities(small_problem):
+    Xtr, Xte, ytr, _ = small_problem
+    base = SoftmaxRegression(n_classes=600, n_epochs=1, random_state=0).fit(Xtr, ytr)
+    proba = base.predict_proba(Xte[:30])
+    assert proba.shape == (30, 600)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    top = base.predict_topk(Xte[:30], 5)
+    np.testing.assert_array_equal(top, np.argsort(-proba, axis=1, kind="stable")[:, :5])
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        (dict(n_buckets=1), "n_buckets must be an integer >= 2, got 1"),
+        (dict(n_buckets=10), r"n_buckets must be smaller than the number of classes \(10\), got 10"),
+        (dict(n_repetitions=0), "n_repetitions must be an integer >= 1, got 0"),
+        (dict(n_epochs=0), "n_epochs must be an integer >= 1, got 0"),
+        (dict(learning_rate=-1.0), "learning_rate must be a finite number > 0, got -1.0"),
+        (dict(n_classes=5), r"labels must be < n_classes=5, got 9"),
+    ],
+)
+def test_bad_parameters_raise_naming_the_parameter(params, match):
+    X = np.eye(10, dtype=np.float32)
+    y = np.arange(10)
+    kw = dict(n_buckets=4)
+    kw.update(params)
+    with pytest.raises(ValueError, match=match):
+        MACHClassifier(**kw).fit(X, y)
+
+
+def test_bad_data_raises():
+    X = np.eye(10, dtype=np.float32)
+    clf = MACHClassifier(n_buckets=4)
+    with pytest.raises(ValueError, match="labels must be >= 0, got -1"):
+        clf.fit(X, np.r_[np.arange(9), -1])
+    with pytest.raises(ValueError, match="different numbers of samples: 10 and 9"):
+        clf.fit(X, np.arange(9))
+    bad = X.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        clf.fit(bad, np.arange(10))
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        clf.fit(sp.csr_matrix(bad), np.arange(10))
+    with pytest.raises(ValueError, match="multi-label y"):
+        clf.fit(X, [np.array([0, 1])] * 10)
+    with pytest.raises(ValueError, match="not fitted yet"):
+        clf.predict(X)
+    clf.fit(X, np.arange(10))
+    with pytest.raises(ValueError, match="X has 3 features, but the model was fitted with 10"):
+        clf.predict(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, n_classes=10\], got 11"):
+        clf.predict_topk(X, 11)
