@@ -1,0 +1,359 @@
+"""Compiled (Numba) kernels of SLIDE's sparse output layer; private.
+
+Three kernels do the per-batch work that NumPy cannot vectorise well:
+
+* :func:`gather_active`: each example's active output neurons, from its hash
+  buckets, its labels and optional extra candidates.
+* :func:`output_forward_backward`: softmax cross-entropy over each example's
+  active neurons, the logits' gradient and the gradient reaching the hidden layer.
+* :func:`scatter_adam`: sum per-example gradient contributions row by row and
+  apply Adam to the touched rows only.
+
+Examples of a batch (and touched rows in the update) run in parallel with
+``prange`` and no locks. Unlike HOGWILD, no two threads ever write the same
+weight: each example writes its own rows of the outputs, and the update groups
+contributions by row before one thread updates that row. Results therefore do not
+depend on the number of threads. Plain-NumPy references of each kernel live in
+``tests/test_slide.py``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+# Reassociation lets dot products vectorise; no inf/NaN assumptions are made.
+_FAST = {"reassoc", "contract", "arcp", "nsz"}
+
+
+@njit(parallel=True, cache=True)
+def _gather_active_kernel(
+    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, out, out_n
+):  # pragma: no cover - compiled
+    n_examples, n_tables = codes.shape
+    n_extra = extra.shape[1]
+    for i in prange(n_examples):
+        # Candidates: the items of the example's bucket in every table, then the extras.
+        n_cand = n_extra
+        for t in range(n_tables):
+            c = codes[i, t]
+            n_cand += offsets[t, c + 1] - offsets[t, c]
+        cand = np.empty(n_cand, dtype=np.int64)
+        pos = 0
+        for t in range(n_tables):
+            c = codes[i, t]
+            for p in range(offsets[t, c], offsets[t, c + 1]):
+                cand[pos] = items[p]
+                pos += 1
+        for e in range(n_extra):
+            cand[pos] = extra[i, e]
+            pos += 1
+        cand.sort()
+        # Distinct candidates with their vote counts (tables retrieving them), labels excluded.
+        uniq = np.empty(n_cand, dtype=np.int64)
+        votes = np.empty(n_cand, dtype=np.int64)
+        n_uniq = 0
+        lo, hi = lab_ptr[i], lab_ptr[i + 1]
+        p = 0
+        while p < n_cand:
+            q = p
+            while q < n_cand and cand[q] == cand[p]:
+                q += 1
+            is_label = False
+            for s in range(lo, hi):
+                if lab_ids[s] == cand[p]:
+                    is_label = True
+            if not is_label:
+                uniq[n_uniq] = cand[p]
+                votes[n_uniq] = q - p
+                n_uniq += 1
+            p = q
+        # Labels first (the loss reads its targets there), then the best-voted candidates.
+        n_lab = hi - lo
+        for s in range(n_lab):
+            out[i, s] = lab_ids[lo + s]
+        room = max(max_active - n_lab, 0)
+        if n_uniq <= room:
+            for s in range(n_uniq):
+                out[i, n_lab + s] = uniq[s]
+            out_n[i] = n_lab + n_uniq
+        else:
+            order = np.argsort(-votes[:n_uniq], kind="mergesort")
+            chosen = np.sort(uniq[order[:room]])
+            for s in range(room):
+                out[i, n_lab + s] = chosen[s]
+            out_n[i] = n_lab + room
+
+
+def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active):
+    """Active output neurons of each example: its labels, then its bucket hits.
+
+    Parameters
+    ----------
+    codes : ndarray of int64, shape (n_examples, n_tables)
+        Bucket code of each example's hidden vector in each table (``n_tables``
+        may be 0).
+    offsets : ndarray of int64, shape (n_tables, n_buckets + 1)
+        Bucket offsets into ``items`` (:attr:`rushml.lsh.LSHTables.offsets_`).
+    items : ndarray of int32, shape (n_stored,)
+        Neuron ids stored in the tables.
+    lab_ptr, lab_ids : ndarray of int64
+        Labels of example ``i`` are ``lab_ids[lab_ptr[i]:lab_ptr[i + 1]]`` (distinct).
+    extra : ndarray of int64, shape (n_examples, n_extra)
+        More candidates per example (random neurons), counted as one vote each.
+    max_active : int
+        At most this many neurons in all (labels are always kept): the other
+        candidates retrieved by the most tables are kept first (ties: smallest id).
+
+    Returns
+    -------
+    active : ndarray of int64, shape (n_examples, width)
+        Row ``i`` holds the labels, then the distinct other candidates, sorted.
+    n_active : ndarray of int64, shape (n_examples,)
+        Valid entries per row.
+    """
+    n_examples = codes.shape[0]
+    n_lab = np.diff(lab_ptr)
+    if codes.shape[1]:
+        rows = np.arange(codes.shape[1])[None, :]
+        n_hits = (offsets[rows, codes + 1] - offsets[rows, codes]).sum(axis=1)
+    else:
+        n_hits = np.zeros(n_examples, dtype=np.int64)
+    bound = n_lab + np.minimum(n_hits + extra.shape[1], max(max_active, 0))
+    width = int(max(bound.max(initial=0), 1))
+    out = np.full((n_examples, width), -1, dtype=np.int64)
+    out_n = np.zeros(n_examples, dtype=np.int64)
+    _gather_active_kernel(
+        codes, offsets, items, lab_ptr, lab_ids, extra, int(max_active), out, out_n
+    )
+    return out, out_n
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _forward_backward_kernel(H, W, b, active, n_active, n_labels, G, dH, loss):  # pragma: no cover
+    n_examples, hidden = H.shape
+    for i in prange(n_examples):
+        n = n_active[i]
+        nl = n_labels[i]
+        for k in range(hidden):
+            dH[i, k] = 0.0
+        loss[i] = 0.0
+        if nl == 0 or n == 0:
+            for j in range(active.shape[1]):
+                G[i, j] = 0.0
+            continue
+        # Logits of the active neurons only: z_j = w_j . h + b_j.
+        zmax = -3.0e38
+        for j in range(n):
+            r = active[i, j]
+            z = b[r]
+            for k in range(hidden):
+                z += W[r, k] * H[i, k]
+            G[i, j] = z
+            if z > zmax:
+                zmax = z
+        # Softmax over the active set (stabilised by the largest logit).
+        total = 0.0
+        for j in range(n):
+            e = np.exp(G[i, j] - zmax)
+            G[i, j] = e
+            total += e
+        # Cross-entropy against the uniform distribution over the labels (first nl entries):
+        # loss = log sum_j exp(z_j) - mean_{labels} z_l; dloss/dz_j = p_j - [j label] / nl.
+        log_total = np.log(total)
+        for j in range(nl):
+            loss[i] -= (np.log(G[i, j]) - log_total) / nl
+        for j in range(n):
+            g = G[i, j] / total
+            if j < nl:
+                g -= 1.0 / nl
+            G[i, j] = g
+            r = active[i, j]
+            for k in range(hidden):
+                dH[i, k] += g * W[r, k]
+        for j in range(n, active.shape[1]):
+            G[i, j] = 0.0
+        # Back through the ReLU: no gradient where the hidden unit was off.
+        for k in range(hidden):
+            if H[i, k] <= 0.0:
+                dH[i, k] = 0.0
+
+
+def output_forward_backward(H, W, b, active, n_active, n_labels):
+    """Softmax cross-entropy over each example's active neurons, and its gradients.
+
+    Parameters
+    ----------
+    H : ndarray of float32, shape (n_examples, hidden)
+        Hidden activations (after the ReLU).
+    W : ndarray of float32, shape (n_outputs, hidden)
+        Output weights, one row per neuron.
+    b : ndarray of float32, shape (n_outputs,)
+        Output biases.
+    active, n_active : ndarrays from :func:`gather_active`
+        Active neurons per example; the first ``n_labels[i]`` are the labels.
+    n_labels : ndarray of int64, shape (n_examples,)
+        Labels per example; an example without labels contributes nothing.
+
+    Returns
+    -------
+    G : ndarray of float32, shape (n_examples, width)
+        ``dloss_i / dz_{active[i, j]}``, zero past ``n_active[i]``.
+    dH : ndarray of float32, shape (n_examples, hidden)
+        ``dloss_i / dh_i`` masked by the ReLU (zero where ``H <= 0``).
+    loss : ndarray of float64, shape (n_examples,)
+        Cross-entropy of each example over its active set.
+    """
+    G = np.empty(active.shape, dtype=np.float32)
+    dH = np.empty(H.shape, dtype=np.float32)
+    loss = np.empty(H.shape[0], dtype=np.float64)
+    _forward_backward_kernel(H, W, b, active, n_active, n_labels, G, dH, loss)
+    return G, dH, loss
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _scatter_adam_kernel(
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
+):  # pragma: no cover - compiled
+    # Group the (row, example, coefficient) triples by row: a counting sort.
+    n_rows = W.shape[0]
+    counts = np.zeros(n_rows + 1, dtype=np.int64)
+    for p in range(rows.size):
+        counts[rows[p] + 1] += 1
+    touched = np.empty(n_rows, dtype=np.int64)
+    n_touched = 0
+    for r in range(n_rows):
+        if counts[r + 1] > 0:
+            touched[n_touched] = r
+            n_touched += 1
+        counts[r + 1] += counts[r]
+    fill = counts[:-1].copy()
+    order = np.empty(rows.size, dtype=np.int64)
+    for p in range(rows.size):
+        order[fill[rows[p]]] = p
+        fill[rows[p]] += 1
+    dim = W.shape[1]
+    use_bias = bias.size > 0
+    for t in prange(n_touched):
+        r = touched[t]
+        g = np.zeros(dim, dtype=np.float32)
+        gb = 0.0
+        for q in range(counts[r], counts[r + 1]):
+            p = order[q]
+            c = coef[p]
+            gb += c
+            for k in range(dim):
+                g[k] += c * src[ex[p], k]
+        if mode == 1:  # gradient only: write it into W (and bias)
+            for k in range(dim):
+                W[r, k] = g[k]
+            if use_bias:
+                bias[r] = gb
+            continue
+        # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
+        for k in range(dim):
+            m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
+            v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
+            M[r, k] = m
+            V[r, k] = v
+            W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+        if use_bias:
+            m = beta1 * Mb[r] + (1.0 - beta1) * gb
+            v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
+            Mb[r] = m
+            Vb[r] = v
+            bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+
+
+def scatter_adam(
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, *, lr, beta1, beta2, eps, step, grad_only=False
+):
+    """Apply Adam to the rows of ``W`` touched by a batch, in place.
+
+    The gradient of row ``r`` is ``g_r = sum_{p: rows[p] = r} coef[p] * src[ex[p]]``
+    (and of ``bias[r]``: ``sum_p coef[p]``); rows no triple names are left as they
+    are, moments included (lazy Adam, as SLIDE updates only active neurons).
+
+    Parameters
+    ----------
+    W, M, V : ndarray of float32, shape (n_rows, dim)
+        Weights and Adam's first and second moments, updated in place.
+    bias, Mb, Vb : ndarray of float32, shape (n_rows,) or (0,)
+        Bias and its moments; empty arrays for a layer without bias here.
+    rows, ex : ndarray of int64, shape (n_pairs,)
+        Row and example of each contribution.
+    coef : ndarray of float32, shape (n_pairs,)
+        Scalar factor of each contribution.
+    src : ndarray of float32, shape (n_examples, dim)
+        Per-example vectors the contributions scale.
+    lr, beta1, beta2, eps : float
+        Adam's step size and decay rates.
+    step : int
+        Adam's step counter ``t >= 1`` for the bias corrections.
+    grad_only : bool, default=False
+        Write the summed gradient into ``W`` (and ``bias``) instead of updating.
+    """
+    corr1 = 1.0 - beta1**step
+    corr2 = 1.0 - beta2**step
+    _scatter_adam_kernel(
+        W,
+        M,
+        V,
+        bias,
+        Mb,
+        Vb,
+        rows,
+        ex,
+        coef,
+        src,
+        np.float32(lr),
+        np.float32(beta1),
+        np.float32(beta2),
+        np.float32(eps),
+        np.float32(corr1),
+        np.float32(corr2),
+        1 if grad_only else 0,
+    )
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _dense_adam_kernel(W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
+    for i in prange(W.size):
+        g = G[i]
+        m = beta1 * M[i] + (1.0 - beta1) * g
+        v = beta2 * V[i] + (1.0 - beta2) * g * g
+        M[i] = m
+        V[i] = v
+        W[i] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+
+
+def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
+    """Adam on every entry of ``W`` (any shape, C-contiguous float32), in place."""
+    corr1 = 1.0 - beta1**step
+    corr2 = 1.0 - beta2**step
+    _dense_adam_kernel(
+        W.reshape(-1),
+        M.reshape(-1),
+        V.reshape(-1),
+        G.reshape(-1),
+        np.float32(lr),
+        np.float32(beta1),
+        np.float32(beta2),
+        np.float32(eps),
+        np.float32(corr1),
+        np.float32(corr2),
+    )
+
+
+def set_threads(n_jobs):
+    """Set Numba's thread count for the kernels; returns the previous count.
+
+    ``None`` or ``-1`` means every core Numba was started with.
+    """
+    previous = numba.get_num_threads()
+    if n_jobs is None or n_jobs == -1:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    else:
+        numba.set_num_threads(max(1, min(int(n_jobs), numba.config.NUMBA_NUM_THREADS)))
+    return previous

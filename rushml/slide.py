@@ -1,0 +1,693 @@
+"""SLIDE: train a wide output layer by computing only the neurons LSH retrieves.
+
+The network is sparse input -> dense hidden layer (ReLU) -> wide output layer
+with a softmax. For each example, SLIDE hashes its hidden vector ``h`` with the
+same LSH family that indexed the output neurons' weight vectors, and the union
+of the ``L`` buckets it lands in, plus the example's true labels, is its active
+set. Logits, the softmax cross-entropy, its gradients and the Adam updates are
+computed for the active neurons only, so the cost per example grows with the
+active set, not with the number of classes. Because the neurons' weights move
+during training, the tables are refilled periodically, with a period that
+grows as training settles.
+
+:class:`SlideClassifier` also runs the two baselines through the same training
+loop: ``sampling="dense"`` (full softmax with BLAS matrix products and Adam on
+every weight) and ``sampling="random"`` (the labels plus uniformly random
+neurons instead of the LSH hits).
+
+References
+----------
+B. Chen, T. Medini, J. Farwell, S. Gobriel, C. Tai, A. Shrivastava, "SLIDE : In
+Defense of Smart Algorithms over Hardware Acceleration for Large-Scale Deep
+Learning Systems", MLSys 2020.
+
+D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from rushml import _slide_kernels as _k
+from rushml.lsh import DWTAHash, LSHTables, SimHash
+
+__all__ = ["SlideClassifier"]
+
+_SEED_MAX = 2**63 - 1
+
+
+def _labels_csr(y, n_classes):
+    """Distinct labels per example as ``(indptr, ids)``, plus the label count implied by y."""
+    if sp.issparse(y):
+        Y = sp.csr_matrix(y)
+        Y.eliminate_zeros()
+        Y.sum_duplicates()
+        return Y.indptr.astype(np.int64), Y.indices.astype(np.int64), Y.shape[1]
+    if isinstance(y, list | tuple):
+        rows = [np.unique(np.asarray(r, dtype=np.int64).ravel()) for r in y]
+        indptr = np.concatenate([[0], np.cumsum([r.size for r in rows])]).astype(np.int64)
+        ids = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        return indptr, ids, None
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-d class ids, a list of label arrays or a sparse indicator matrix, "
+            f"got an array of shape {y.shape}"
+        )
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y must hold integer class ids, got dtype {y.dtype}")
+    return np.arange(y.size + 1, dtype=np.int64), y.astype(np.int64), None
+
+
+class SlideClassifier:
+    """Sparse input -> ReLU hidden layer -> wide softmax layer, trained the SLIDE way.
+
+    Parameters
+    ----------
+    hidden_size : int, default=128
+        Width of the hidden layer, ``>= 1`` (SLIDE on Amazon-670K: 128).
+    n_classes : int or None, default=None
+        Output neurons; ``None`` takes the largest label in ``y`` plus one
+        (SLIDE on Amazon-670K: 670,091). Labels must lie in ``[0, n_classes)``.
+    sampling : {"lsh", "random", "dense"}, default="lsh"
+        How the active set is chosen. ``"lsh"``: labels plus the hits of the
+        hash tables (SLIDE). ``"random"``: labels plus ``n_sampled`` uniformly
+        random neurons (drawn with replacement, duplicates merged; every neuron
+        when ``n_sampled >= n_classes``). ``"dense"``: every neuron, through BLAS
+        matrix products (the dense baseline).
+    hash_family : {"dwta", "simhash"}, default="dwta"
+        LSH family for ``"lsh"`` sampling (SLIDE's default is DWTA).
+    n_hashes : int, default=6
+        ``K``, hash functions per table code (SLIDE's output layer: 6).
+    n_tables : int, default=50
+        ``L``, number of hash tables (SLIDE's output layer: 50).
+    bin_size : int, default=8
+        DWTA bin size (SLIDE: 8); codes range over ``bin_size**K`` buckets
+        (``8**6 = 2**18``, SLIDE's RangePow 18). Ignored by SimHash (``2**K``).
+    bucket_size : int, default=128
+        Capacity of a bucket (SLIDE: 128).
+    bucket_policy : {"fifo", "reservoir"}, default="fifo"
+        Replacement in a full bucket (SLIDE: FIFO).
+    max_active : int or None, default=None
+        Cap on the active set per example (labels always kept; the neurons
+        retrieved by the most tables win). ``None``: no cap.
+    n_sampled : int or None, default=None
+        Random neurons per example for ``"random"`` sampling (required there).
+    batch_size : int, default=128
+        Examples per Adam step (SLIDE: 128).
+    learning_rate : float, default=1e-4
+        Adam step size (SLIDE: 0.0001).
+    beta1, beta2 : float, default=0.9, 0.999
+        Adam's decay rates (SLIDE: 0.9, 0.999).
+    epsilon : float, default=1e-8
+        Adam's denominator offset.
+    n_epochs : int, default=1
+        Passes over the training data, ``>= 1``.
+    rehash_period : int, default=6400
+        Examples between the first two refills of the tables (SLIDE: 6,400).
+    rehash_growth : float, default=1.0
+        Factor applied to the refill period after each refill, ``>= 1``: the
+        period grows geometrically, so tables are refilled often while the
+        weights move fast and rarely later (SLIDE decays the refill frequency
+        exponentially; 1.0 keeps it fixed).
+    rebuild_period : int, default=128000
+        Examples between draws of new hash functions (SLIDE: 128,000).
+    n_jobs : int or None, default=None
+        Threads for the compiled kernels; ``None`` or ``-1``: all cores.
+        Results do not depend on it.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed for weights, batch order, hash functions, tables and sampling.
+
+    Attributes
+    ----------
+    W1_ : ndarray of float32, shape (n_features, hidden_size)
+        Input-to-hidden weights (row per input feature).
+    b1_ : ndarray of float32, shape (hidden_size,)
+    W2_ : ndarray of float32, shape (n_classes, hidden_size)
+        Output weights, one row per output neuron.
+    b2_ : ndarray of float32, shape (n_classes,)
+    n_classes_ : int
+    loss_curve_ : list of float
+        Mean training loss of every batch, in order.
+    active_counts_ : ndarray of int64, shape (n_batches_last_epoch * batch_size,)
+        Active neurons of every example in the last epoch.
+    history_ : dict of lists
+        One entry per evaluation: ``"train_time"`` (seconds of training so
+        far, evaluation excluded), ``"examples"`` (examples processed),
+        ``"p_at_1"`` (on ``eval_set``), ``"mean_active"``.
+    epoch_times_ : list of float
+        Training seconds of every epoch (evaluation excluded).
+    n_rehash_ : int
+        Refills of the tables so far.
+
+    References
+    ----------
+    B. Chen, T. Medini, J. Farwell, S. Gobriel, C. Tai, A. Shrivastava, "SLIDE :
+    In Defense of Smart Algorithms over Hardware Acceleration for Large-Scale
+    Deep Learning Systems", MLSys 2020.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        n_classes=None,
+        sampling="lsh",
+        hash_family="dwta",
+        n_hashes=6,
+        n_tables=50,
+        bin_size=8,
+        bucket_size=128,
+        bucket_policy="fifo",
+        max_active=None,
+        n_sampled=None,
+        batch_size=128,
+        learning_rate=1e-4,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+        n_epochs=1,
+        rehash_period=6400,
+        rehash_growth=1.0,
+        rebuild_period=128000,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.hidden_size = hidden_size
+        self.n_classes = n_classes
+        self.sampling = sampling
+        self.hash_family = hash_family
+        self.n_hashes = n_hashes
+        self.n_tables = n_tables
+        self.bin_size = bin_size
+        self.bucket_size = bucket_size
+        self.bucket_policy = bucket_policy
+        self.max_active = max_active
+        self.n_sampled = n_sampled
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.n_epochs = n_epochs
+        self.rehash_period = rehash_period
+        self.rehash_growth = rehash_growth
+        self.rebuild_period = rebuild_period
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- validation -------------------------------------------------------------
+
+    _INT_PARAMS = {
+        "hidden_size": 1,
+        "n_hashes": 1,
+        "n_tables": 1,
+        "bin_size": 2,
+        "bucket_size": 1,
+        "batch_size": 1,
+        "n_epochs": 1,
+        "rehash_period": 1,
+        "rebuild_period": 1,
+    }
+    _CHOICES = {
+        "sampling": ("lsh", "random", "dense"),
+        "hash_family": ("dwta", "simhash"),
+        "bucket_policy": ("fifo", "reservoir"),
+    }
+
+    def _validate_params(self) -> None:
+        for name, low in self._INT_PARAMS.items():
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, choices in self._CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+        for name, low in (("max_active", 1), ("n_sampled", 1), ("n_classes", 1)):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low
+            ):
+                raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
+        for name in ("learning_rate", "epsilon"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        if not isinstance(self.rehash_growth, numbers.Real) or not self.rehash_growth >= 1:
+            raise ValueError(f"rehash_growth must be a number >= 1, got {self.rehash_growth!r}")
+        self._check_cross_params()
+
+    def _check_cross_params(self) -> None:
+        """Rules that involve more than one parameter."""
+        if self.sampling == "random" and self.n_sampled is None:
+            raise ValueError("sampling='random' needs n_sampled (random neurons per example)")
+        if self.sampling == "lsh":
+            width = (2 if self.hash_family == "simhash" else self.bin_size) ** self.n_hashes
+            if self.n_hashes * self.n_tables < 1 or width > 2**40:
+                raise ValueError(
+                    f"n_hashes={self.n_hashes!r} with n_tables={self.n_tables!r} gives "
+                    f"{width} buckets per table; use fewer hashes"
+                )
+
+    def _check_X(self, X, fitted: bool):
+        if not sp.issparse(X):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}")
+        X = sp.csr_matrix(X, dtype=np.float32)
+        if fitted and X.shape[1] != self.W1_.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, the network was fitted with {self.W1_.shape[0]}"
+            )
+        return X
+
+    # -- setup ------------------------------------------------------------------
+
+    def _init_state(self, n_features: int, n_classes: int, rng: np.random.Generator) -> None:
+        h = self.hidden_size
+        # Rows of X have unit norm, so N(0, 1) input weights give O(1) pre-activations;
+        # the output layer uses the fan-in scaling 1/sqrt(hidden).
+        self.W1_ = rng.standard_normal((n_features, h), dtype=np.float32)
+        self.b1_ = np.zeros(h, dtype=np.float32)
+        self.W2_ = rng.standard_normal((n_classes, h), dtype=np.float32) / np.float32(np.sqrt(h))
+        self.b2_ = np.zeros(n_classes, dtype=np.float32)
+        self._moments = {
+            name: (np.zeros_like(w), np.zeros_like(w))
+            for name, w in (("W1", self.W1_), ("b1", self.b1_), ("W2", self.W2_), ("b2", self.b2_))
+        }
+        self.n_classes_ = n_classes
+        self.n_features_in_ = n_features
+        self._step = 0
+        self.n_rehash_ = 0
+        self._tables = None
+
+    def _make_hash(self, seed: int):
+        if self.hash_family == "dwta":
+            return DWTAHash(
+                n_hashes=self.n_hashes,
+                n_tables=self.n_tables,
+                bin_size=self.bin_size,
+                random_state=seed,
+            )
+        return SimHash(n_hashes=self.n_hashes, n_tables=self.n_tables, random_state=seed)
+
+    def _refill_tables(self, rng: np.random.Generator, new_functions: bool) -> None:
+        """Hash every output neuron's weights and refill the tables (new functions if asked)."""
+        if new_functions or self._hash is None:
+            self._hash = self._make_hash(int(rng.integers(_SEED_MAX))).fit(self.W2_[:1])
+        codes = self._hash.hash(self.W2_)
+        tables = LSHTables(
+            n_tables=self.n_tables,
+            n_buckets=self._hash.n_buckets_,
+            bucket_size=self.bucket_size,
+            policy=self.bucket_policy,
+            random_state=int(rng.integers(_SEED_MAX)),
+        )
+        # Random insertion order: a full FIFO bucket then keeps a random subset, not the top ids.
+        order = rng.permutation(self.n_classes_)
+        self._tables = tables.insert(order, codes[order])
+        self.n_rehash_ += 1
+
+    # -- one batch --------------------------------------------------------------
+
+    def _hidden(self, Xb: sp.csr_matrix) -> np.ndarray:
+        H = np.asarray(Xb @ self.W1_)
+        H += self.b1_
+        np.maximum(H, 0, out=H)
+        return H
+
+    def _active(self, H, lab_ptr, lab_ids, rng):
+        n = H.shape[0]
+        if self.sampling == "lsh":
+            codes = self._hash.hash(H)
+            offsets, items = self._tables.offsets_, self._tables.items_
+            extra = np.zeros((n, 0), dtype=np.int64)
+        else:
+            codes = np.zeros((n, 0), dtype=np.int64)
+            offsets = np.zeros((0, 2), dtype=np.int64)
+            items = np.zeros(0, dtype=np.int32)
+            if self.n_sampled >= self.n_classes_:
+                extra = np.broadcast_to(
+                    np.arange(self.n_classes_, dtype=np.int64), (n, self.n_classes_)
+                )
+                extra = np.ascontiguousarray(extra)
+            else:
+                extra = rng.integers(0, self.n_classes_, size=(n, self.n_sampled), dtype=np.int64)
+        cap = self.max_active if self.max_active is not None else self.n_classes_
+        return _k.gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, cap)
+
+    def _batch_grads_sparse(self, Xb, lab_ptr, lab_ids, rng):
+        """Forward and backward over the active sets; returns what the updates need."""
+        H = self._hidden(Xb)
+        active, n_active = self._active(H, lab_ptr, lab_ids, rng)
+        n_labels = np.diff(lab_ptr)
+        G, dH, loss = _k.output_forward_backward(H, self.W2_, self.b2_, active, n_active, n_labels)
+        return H, active, n_active, G, dH, loss
+
+    def _batch_grads_dense(self, Xb, lab_ptr, lab_ids):
+        H = self._hidden(Xb)
+        Z = H @ self.W2_.T
+        Z += self.b2_
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        total = Z.sum(axis=1, keepdims=True)
+        Z /= total
+        n = H.shape[0]
+        n_labels = np.diff(lab_ptr)
+        rows = np.repeat(np.arange(n), n_labels)
+        has = n_labels > 0
+        loss = np.zeros(n)
+        np.add.at(loss, rows, -np.log(np.maximum(Z[rows, lab_ids], 1e-30)) / n_labels[rows])
+        # dloss/dz = p - (uniform over the labels); examples without labels contribute nothing.
+        np.subtract.at(Z, (rows, lab_ids), (1.0 / n_labels[rows]).astype(np.float32))
+        Z[~has] = 0.0
+        dH = Z @ self.W2_
+        dH *= H > 0
+        return H, Z, dH, loss
+
+    def _adam(self, name, W, G):
+        M, V = self._moments[name]
+        _k.dense_adam(
+            W,
+            M,
+            V,
+            G,
+            lr=self.learning_rate,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            eps=self.epsilon,
+            step=self._step,
+        )
+
+    def _input_pairs(self, Xb, n):
+        rows = Xb.indices.astype(np.int64)
+        ex = np.repeat(np.arange(n, dtype=np.int64), np.diff(Xb.indptr))
+        coef = (Xb.data / np.float32(n)).astype(np.float32)
+        return rows, ex, coef
+
+    def _train_batch(self, Xb, lab_ptr, lab_ids, rng) -> float:
+        n = Xb.shape[0]
+        self._step += 1
+        adam = dict(
+            lr=self.learning_rate,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            eps=self.epsilon,
+            step=self._step,
+        )
+        if self.sampling == "dense":
+            H, Gz, dH, loss = self._batch_grads_dense(Xb, lab_ptr, lab_ids)
+            Gz /= np.float32(n)
+            gW2 = Gz.T @ H  # (n_classes, hidden), eq: dL/dW2 = G^T H
+            self._adam("W2", self.W2_, gW2)
+            self._adam("b2", self.b2_, Gz.sum(axis=0))
+            n_active = np.full(n, self.n_classes_, dtype=np.int64)
+        else:
+            H, active, n_active, G, dH, loss = self._batch_grads_sparse(Xb, lab_ptr, lab_ids, rng)
+            valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
+            ex = np.nonzero(valid)[0].astype(np.int64)
+            M, V = self._moments["W2"]
+            Mb, Vb = self._moments["b2"]
+            _k.scatter_adam(
+                self.W2_,
+                M,
+                V,
+                self.b2_,
+                Mb,
+                Vb,
+                active[valid],
+                ex,
+                G[valid] / np.float32(n),
+                H,
+                **adam,
+            )
+        # Input layer: only rows of features present in the batch move (lazy Adam).
+        M, V = self._moments["W1"]
+        empty = np.zeros(0, dtype=np.float32)
+        _k.scatter_adam(self.W1_, M, V, empty, empty, empty, *self._input_pairs(Xb, n), dH, **adam)
+        self._adam("b1", self.b1_, (dH.sum(axis=0) / np.float32(n)).astype(np.float32))
+        self._last_active = n_active
+        return float(loss.mean())
+
+    # -- public API -------------------------------------------------------------
+
+    def fit(self, X, y, *, eval_set=None, eval_every=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix, shape (n_samples, n_features)
+            Inputs (sparse is the intended case; rows of unit L2 norm work best).
+        y : array-like of int of shape (n_samples,), list of array-like of int, or
+            scipy.sparse matrix of shape (n_samples, n_classes)
+            One class per sample, a label list per sample, or an indicator matrix.
+        eval_set : tuple (X_val, y_val), optional
+            Held-out data scored with P@1 (full softmax) every ``eval_every``
+            examples and at the end of every epoch; the clock stops meanwhile.
+        eval_every : int or None, default=None
+            Examples between evaluations; ``None``: once per epoch.
+
+        Returns
+        -------
+        self : SlideClassifier
+        """
+        self._validate_params()
+        X = self._check_X(X, fitted=False)
+        lab_ptr, lab_ids, n_cols = _labels_csr(y, self.n_classes)
+        if lab_ptr.size - 1 != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {lab_ptr.size - 1}")
+        n_classes = self.n_classes
+        if n_classes is None:
+            n_classes = n_cols if n_cols is not None else int(lab_ids.max(initial=-1)) + 1
+        if n_classes < 1:
+            raise ValueError("y holds no labels; set n_classes")
+        if lab_ids.size and (lab_ids.min() < 0 or lab_ids.max() >= n_classes):
+            bad = int(lab_ids.max()) if lab_ids.max() >= n_classes else int(lab_ids.min())
+            raise ValueError(f"label id {bad} is outside [0, n_classes={n_classes})")
+        if eval_every is not None and (
+            not isinstance(eval_every, numbers.Integral) or eval_every < 1
+        ):
+            raise ValueError(f"eval_every must be None or an integer >= 1, got {eval_every!r}")
+
+        # One generator per independent part, seeded up front.
+        seeds = np.random.SeedSequence(
+            np.random.default_rng(self.random_state).integers(_SEED_MAX)
+        ).spawn(4)
+        rng_init, rng_order, rng_hash, rng_sample = (np.random.default_rng(s) for s in seeds)
+        self._init_state(X.shape[1], n_classes, rng_init)
+        self._hash = None
+        self.loss_curve_, self.epoch_times_ = [], []
+        self.history_ = {"train_time": [], "examples": [], "p_at_1": [], "mean_active": []}
+        previous = _k.set_threads(self.n_jobs)
+        try:
+            self._run_epochs(
+                X, lab_ptr, lab_ids, rng_order, rng_hash, rng_sample, eval_set, eval_every
+            )
+        finally:
+            _k.set_threads(previous)
+        return self
+
+    def _run_epochs(
+        self, X, lab_ptr, lab_ids, rng_order, rng_hash, rng_sample, eval_set, eval_every
+    ):
+        n = X.shape[0]
+        lsh = self.sampling == "lsh"
+        period = float(self.rehash_period)
+        next_rehash, next_rebuild = period, float(self.rebuild_period)
+        seen, clock, since_eval = 0, 0.0, 0
+        recent_active = []
+        for _ in range(self.n_epochs):
+            t_epoch = time.perf_counter()
+            spent_eval = 0.0
+            if lsh and self._tables is None:
+                self._refill_tables(rng_hash, new_functions=True)
+            order = rng_order.permutation(n)
+            epoch_active = []
+            for start in range(0, n, self.batch_size):
+                idx = np.sort(order[start : start + self.batch_size])
+                Xb = X[idx]
+                b_ptr = lab_ptr[idx + 1] - lab_ptr[idx]
+                b_ptr = np.concatenate([[0], np.cumsum(b_ptr)]).astype(np.int64)
+                b_ids = (
+                    np.concatenate([lab_ids[lab_ptr[i] : lab_ptr[i + 1]] for i in idx])
+                    if idx.size
+                    else np.zeros(0, np.int64)
+                )
+                self.loss_curve_.append(self._train_batch(Xb, b_ptr, b_ids, rng_sample))
+                epoch_active.append(self._last_active)
+                recent_active.append(self._last_active)
+                seen += idx.size
+                since_eval += idx.size
+                if lsh and seen >= next_rebuild:
+                    self._refill_tables(rng_hash, new_functions=True)
+                    next_rebuild += self.rebuild_period
+                    next_rehash = seen + period
+                elif lsh and seen >= next_rehash:
+                    self._refill_tables(rng_hash, new_functions=False)
+                    period *= self.rehash_growth
+                    next_rehash = seen + period
+                last = start + self.batch_size >= n
+                if eval_set is not None and (
+                    (eval_every is not None and since_eval >= eval_every) or last
+                ):
+                    t0 = time.perf_counter()
+                    self._record(eval_set, seen, clock + t0 - t_epoch - spent_eval, recent_active)
+                    recent_active, since_eval = [], 0
+                    spent_eval += time.perf_counter() - t0
+            took = time.perf_counter() - t_epoch - spent_eval
+            clock += took
+            self.epoch_times_.append(took)
+            self.active_counts_ = np.concatenate(epoch_active)
+
+    def _record(self, eval_set, seen, train_time, recent_active):
+        from rushml.metrics import precision_at_k
+
+        X_val, y_val = eval_set
+        p1 = precision_at_k(self.predict_topk(X_val, k=1), y_val, 1)
+        self.history_["train_time"].append(float(train_time))
+        self.history_["examples"].append(int(seen))
+        self.history_["p_at_1"].append(float(p1))
+        self.history_["mean_active"].append(float(np.concatenate(recent_active).mean()))
+
+    def _check_fitted(self):
+        if not hasattr(self, "W2_"):
+            raise RuntimeError("SlideClassifier is not fitted yet: call fit(X, y) first")
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits of every class (full output layer), shape (n_samples, n_classes)."""
+        self._check_fitted()
+        X = self._check_X(X, fitted=True)
+        return self._hidden(X) @ self.W2_.T + self.b2_
+
+    def predict_topk(self, X, k=5, *, chunk_size=None) -> np.ndarray:
+        """Return the ``k`` highest-scoring classes per sample over the full output layer.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix, shape (n_samples, n_features)
+        k : int, default=5
+            Classes returned per sample, ``1 <= k <= n_classes``.
+        chunk_size : int or None, default=None
+            Samples scored at once; ``None`` keeps each score block near 64 MB.
+
+        Returns
+        -------
+        ndarray of int64, shape (n_samples, k)
+            Class ids, best first.
+        """
+        self._check_fitted()
+        if not isinstance(k, numbers.Integral) or not 1 <= k <= self.n_classes_:
+            raise ValueError(f"k must be an integer in [1, {self.n_classes_}], got {k!r}")
+        X = self._check_X(X, fitted=True)
+        H = self._hidden(X)
+        step = chunk_size or max(1, 16_000_000 // self.n_classes_)
+        out = np.empty((X.shape[0], k), dtype=np.int64)
+        for a in range(0, X.shape[0], step):
+            S = H[a : a + step] @ self.W2_.T
+            S += self.b2_
+            if k == 1:
+                out[a : a + step, 0] = S.argmax(axis=1)
+                continue
+            part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+            top = np.take_along_axis(S, part, axis=1)
+            out[a : a + step] = np.take_along_axis(part, np.argsort(-top, axis=1), axis=1)
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        """Most likely class per sample, shape (n_samples,)."""
+        return self.predict_topk(X, k=1)[:, 0]
+
+    def gradients(self, X, y) -> dict:
+        """Loss and gradients of the current weights on one batch, without updating.
+
+        The weights are initialised from ``random_state`` first if the network
+        has not been fitted; the active sets follow ``sampling`` as in training.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix, shape (n_samples, n_features)
+        y : labels, as in :meth:`fit`
+
+        Returns
+        -------
+        dict
+            ``"loss"`` (mean over the batch) and dense gradients ``"W1"``,
+            ``"b1"``, ``"W2"``, ``"b2"`` shaped like the weights.
+        """
+        self._validate_params()
+        X = self._check_X(X, fitted=hasattr(self, "W2_"))
+        lab_ptr, lab_ids, n_cols = _labels_csr(y, self.n_classes)
+        if not hasattr(self, "W2_"):
+            n_classes = self.n_classes or n_cols or int(lab_ids.max()) + 1
+            seeds = np.random.SeedSequence(
+                np.random.default_rng(self.random_state).integers(_SEED_MAX)
+            ).spawn(4)
+            self._init_state(X.shape[1], n_classes, np.random.default_rng(seeds[0]))
+            self._hash = None
+        if lab_ids.size and lab_ids.max() >= self.n_classes_:
+            raise ValueError(
+                f"label id {int(lab_ids.max())} is outside [0, n_classes={self.n_classes_})"
+            )
+        n = X.shape[0]
+        rng = np.random.default_rng(0)
+        if self.sampling == "lsh" and self._tables is None:
+            self._refill_tables(rng, new_functions=True)
+        out = {}
+        if self.sampling == "dense":
+            H, Gz, dH, loss = self._batch_grads_dense(X, lab_ptr, lab_ids)
+            Gz /= np.float32(n)
+            out["W2"], out["b2"] = Gz.T @ H, Gz.sum(axis=0)
+        else:
+            H, active, n_active, G, dH, loss = self._batch_grads_sparse(X, lab_ptr, lab_ids, rng)
+            valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
+            gW2, gb2 = np.zeros_like(self.W2_), np.zeros_like(self.b2_)
+            dummy = np.zeros(0, dtype=np.float32)
+            # Gradient-only mode reads no moments: W itself stands in for them.
+            _k.scatter_adam(
+                gW2,
+                gW2,
+                gW2,
+                gb2,
+                dummy,
+                dummy,
+                active[valid],
+                np.nonzero(valid)[0].astype(np.int64),
+                G[valid] / np.float32(n),
+                H,
+                lr=0.0,
+                beta1=0.0,
+                beta2=0.0,
+                eps=1.0,
+                step=1,
+                grad_only=True,
+            )
+            out["W2"], out["b2"] = gW2, gb2
+        gW1 = np.zeros_like(self.W1_)
+        dummy = np.zeros(0, dtype=np.float32)
+        _k.scatter_adam(
+            gW1,
+            gW1,
+            gW1,
+            dummy,
+            dummy,
+            dummy,
+            *self._input_pairs(X, n),
+            dH,
+            lr=0.0,
+            beta1=0.0,
+            beta2=0.0,
+            eps=1.0,
+            step=1,
+            grad_only=True,
+        )
+        out["W1"], out["b1"] = gW1, dH.sum(axis=0) / np.float32(n)
+        out["loss"] = float(loss.mean())
+        return out
