@@ -44,6 +44,7 @@ __all__ = [
     "MacroQLearning",
     "count_action_ngrams",
     "expert_demonstrations",
+    "learning_curve",
     "make_serpentine_world",
     "mine_action_sequences",
     "run_trials",
@@ -834,3 +835,53 @@ def run_trials(world: GridWorld, *, macros=(), n_trials: int = 10, random_state=
         "reached": first <= n_episodes,
         "macros": used,
     }
+
+
+def learning_curve(
+    returns, *, window: int = 10, confidence: float = 0.95, n_boot: int = 1000, random_state=None
+):
+    """Mean return per episode over trials, smoothed, with a bootstrap confidence band.
+
+    Each trial's returns are averaged over a trailing window of ``window``
+    episodes (fewer at the start). The band is the percentile bootstrap over
+    trials: ``n_boot`` resamples of the trials, with replacement, give
+    ``n_boot`` mean curves, whose ``(1 - confidence) / 2`` and
+    ``(1 + confidence) / 2`` quantiles bound it at every episode. Unlike a
+    normal-theory band it stays inside the range of the returns.
+
+    Parameters
+    ----------
+    returns : array-like of shape (n_trials, n_episodes)
+        Episode returns, e.g. ``run_trials(...)["returns"]``; ``n_trials >= 2``.
+    window : int, default=10
+        Episodes per moving average (``>= 1``).
+    confidence : float, default=0.95
+        Coverage of the band, in ``(0, 1)``.
+    n_boot : int, default=1000
+        Bootstrap resamples (``>= 1``).
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the resampling.
+
+    Returns
+    -------
+    mean, low, high : ndarray of shape (n_episodes,)
+    """
+    returns = np.asarray(returns, dtype=np.float64)
+    if returns.ndim != 2 or returns.shape[0] < 2 or returns.shape[1] < 1:
+        raise ValueError(
+            f"returns must have shape (n_trials >= 2, n_episodes >= 1), got {returns.shape}"
+        )
+    window = _check_positive_int(window, "window")
+    n_boot = _check_positive_int(n_boot, "n_boot")
+    if not isinstance(confidence, Real) or not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    csum = np.cumsum(returns, axis=1)
+    shifted = np.zeros_like(csum)
+    shifted[:, window:] = csum[:, :-window]
+    smooth = (csum - shifted) / np.minimum(np.arange(1, returns.shape[1] + 1), window)
+    n_trials = returns.shape[0]
+    picks = np.random.default_rng(random_state).integers(0, n_trials, size=(n_boot, n_trials))
+    # Mean curve of each resample, one at a time to keep memory at O(n_boot * n_episodes).
+    boot = np.stack([smooth[p].mean(axis=0) for p in picks])
+    low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+    return smooth.mean(axis=0), low, high

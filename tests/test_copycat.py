@@ -13,6 +13,7 @@ from rushml.copycat import (
     MacroQLearning,
     count_action_ngrams,
     expert_demonstrations,
+    learning_curve,
     make_serpentine_world,
     mine_action_sequences,
     run_trials,
@@ -372,3 +373,38 @@ def test_mined_macros_reach_the_sparse_reward_in_fewer_episodes_than_plain():
     plain = np.median(run_trials(world, **kwargs)["first_reward"])
     copycat = np.median(run_trials(world, macros=macros, **kwargs)["first_reward"])
     assert copycat * 3 < plain, (copycat, plain)
+
+
+def test_learning_curve_smooths_each_trial_and_bootstraps_the_mean():
+    returns = np.array([[0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    mean, low, high = learning_curve(returns, window=2, confidence=0.9, n_boot=500, random_state=4)
+    # Trailing means over two episodes, per trial, written out by hand:
+    smooth = np.array([[0, 0.5, 1, 0.5], [1, 1, 0.5, 0], [0, 0, 0.5, 1]])
+    np.testing.assert_allclose(mean, smooth.mean(axis=0), atol=1e-12)
+    # Reference bootstrap drawing the same resamples.
+    picks = np.random.default_rng(4).integers(0, 3, size=(500, 3))
+    boot = np.array([smooth[p].mean(axis=0) for p in picks])
+    np.testing.assert_allclose(low, np.quantile(boot, 0.05, axis=0), atol=1e-12)
+    np.testing.assert_allclose(high, np.quantile(boot, 0.95, axis=0), atol=1e-12)
+    # A bootstrap band never leaves the range of the trials' curves.
+    assert np.all(low >= smooth.min(axis=0)) and np.all(high <= smooth.max(axis=0))
+    assert np.all(low <= mean) and np.all(mean <= high)
+
+
+def test_learning_curve_band_narrows_with_more_trials():
+    # 0/1 returns with success rate 0.3; the band's width shrinks like 1/sqrt(n_trials), so
+    # 16x the trials should give about a quarter of the width; 0.5 leaves room for noise.
+    rng = np.random.default_rng(0)
+    few = (rng.random((10, 50)) < 0.3).astype(float)
+    many = (rng.random((160, 50)) < 0.3).astype(float)
+
+    def mean_width(returns):
+        _, low, high = learning_curve(returns, random_state=1)
+        return np.mean(high - low)
+
+    assert mean_width(many) < 0.5 * mean_width(few)
+
+
+def test_learning_curve_needs_two_trials():
+    with pytest.raises(ValueError, match=r"n_trials >= 2.*\(1, 3\)"):
+        learning_curve(np.zeros((1, 3)))
