@@ -1,0 +1,278 @@
+"""Benchmark MACH against the full-softmax baseline, side by side in one run.
+
+Part 1 trains both at the largest K whose baseline weight matrix fits the memory
+budget (``--baseline-budget-gb``); part 2 trains MACH alone at K = 10^6; part 3
+compares base-learner implementations on one repetition's B-way problem (the
+Numba per-sample SGD that rushml uses against a SciPy sparse minibatch version).
+Reports P@1, P@5, training time, prediction time per 1,000 queries, model bytes
+and peak memory, with ratios against the baseline, as JSON with provenance.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_mach.py            # full run, minutes
+    .venv/bin/python benchmarks/bench_mach.py --quick    # smoke run, seconds
+
+Not a test: nothing here asserts; targets are reported as met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import psutil
+import scipy
+import scipy.sparse as sp
+from joblib import parallel_config
+from threadpoolctl import threadpool_info
+
+from rushml.datasets import make_extreme_classification, train_test_split
+from rushml.mach import MACHClassifier, SoftmaxRegression, _fit_softmax
+from rushml.metrics import model_nbytes, precision_at_k
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class PeakRSS:
+    """Peak resident memory of this process (and children) while the block runs, sampled."""
+
+    def __init__(self, interval=0.02):
+        self.interval = interval
+        self.peak = 0
+
+    def _rss(self):
+        proc = psutil.Process()
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _watch(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._stop = threading.Event()
+        self.peak = self._rss()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def provenance():
+    def cpu_model():
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return platform.processor()
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    blas = [
+        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+        for info in threadpool_info()
+    ]
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(),
+        "cpu_count": psutil.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "numba": numba.__version__,
+        "git_commit": commit,
+        "blas": blas,
+        "load_average_at_start": list(psutil.getloadavg()),
+    }
+
+
+def evaluate(model, X_test, y_test, n_queries=1000):
+    """P@1 and P@5 on the test set, and prediction time for ``n_queries`` queries."""
+    top = model.predict_topk(X_test, 5)
+    q = X_test[:n_queries]
+    t0 = time.perf_counter()
+    model.predict_topk(q, 5)
+    per_1000 = (time.perf_counter() - t0) * 1000 / q.shape[0]
+    return {
+        "p_at_1": precision_at_k(top, y_test, 1),
+        "p_at_5": precision_at_k(top, y_test, 5),
+        "predict_s_per_1000_queries": per_1000,
+    }
+
+
+def timed_fit(model, X, y):
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        model.fit(X, y)
+        elapsed = time.perf_counter() - t0
+    return elapsed, mem.peak
+
+
+def make_data(n_train, n_test, n_features, n_classes, seed):
+    X, y = make_extreme_classification(
+        n_train + n_test, n_features=n_features, n_classes=n_classes, random_state=seed
+    )
+    return train_test_split(X, y, test_size=n_test / (n_train + n_test), random_state=seed)
+
+
+def part_versus_baseline(cfg, seed):
+    d = cfg["n_features"]
+    # Largest K (a multiple of 1000) whose float32 d x K weight matrix fits the budget.
+    K = int(cfg["baseline_budget_gb"] * 1e9 / (4 * d)) // 1000 * 1000
+    n_train = cfg["train_rows_per_class"] * K
+    Xtr, Xte, ytr, yte = make_data(n_train, cfg["n_test"], d, K, seed)
+    common = dict(n_classes=K, n_epochs=cfg["n_epochs"], learning_rate=cfg["learning_rate"])
+    rows = {}
+    base = SoftmaxRegression(random_state=seed, **common)
+    fit_s, peak = timed_fit(base, Xtr, ytr)
+    rows["baseline"] = {"train_s": fit_s, "peak_rss_bytes": peak, "model_bytes": model_nbytes(base),
+                        **evaluate(base, Xte, yte)}
+    del base
+    for jobs in (1, 2):
+        with parallel_config(backend="threading"):
+            mach = MACHClassifier(n_buckets=cfg["n_buckets"], n_repetitions=cfg["n_repetitions"],
+                                  n_jobs=jobs, random_state=seed, **common)
+            fit_s, peak = timed_fit(mach, Xtr, ytr)
+        rows[f"mach_n_jobs_{jobs}"] = {"train_s": fit_s, "peak_rss_bytes": peak,
+                                       "model_bytes": model_nbytes(mach), **evaluate(mach, Xte, yte)}
+    b, m = rows["baseline"], rows["mach_n_jobs_1"]
+    ratios = {
+        "p_at_1_mach_over_baseline": m["p_at_1"] / b["p_at_1"],
+        "params_baseline_over_mach": b["model_bytes"] / m["model_bytes"],
+        "train_time_baseline_over_mach_1_job": b["train_s"] / m["train_s"],
+        "train_time_baseline_over_mach_2_jobs": b["train_s"] / rows["mach_n_jobs_2"]["train_s"],
+        "predict_time_mach_over_baseline": m["predict_s_per_1000_queries"]
+        / b["predict_s_per_1000_queries"],
+    }
+    targets = {
+        "p_at_1_ratio_at_least_0.9": ratios["p_at_1_mach_over_baseline"] >= 0.9,
+        "params_ratio_at_least_20": ratios["params_baseline_over_mach"] >= 20,
+        "train_time_ratio_at_least_5_single_job": ratios["train_time_baseline_over_mach_1_job"] >= 5,
+    }
+    return {"n_classes": K, "n_features": d, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]),
+            "nnz_per_row": Xtr.nnz / Xtr.shape[0], "n_buckets": cfg["n_buckets"],
+            "n_repetitions": cfg["n_repetitions"], "n_epochs": cfg["n_epochs"],
+            "results": rows, "ratios": ratios, "targets_met": targets}
+
+
+def part_million(cfg, seed):
+    K, d = cfg["large_k"], cfg["n_features"]
+    with PeakRSS() as mem_all:
+        Xtr, Xte, ytr, yte = make_data(cfg["large_n_train"], cfg["n_test"], d, K, seed)
+        with parallel_config(backend="threading"):
+            mach = MACHClassifier(n_buckets=cfg["large_n_buckets"], n_repetitions=cfg["large_n_repetitions"],
+                                  n_classes=K, n_epochs=cfg["n_epochs"],
+                                  learning_rate=cfg["learning_rate"], n_jobs=2, random_state=seed)
+            fit_s, peak_fit = timed_fit(mach, Xtr, ytr)
+        ev = evaluate(mach, Xte, yte)
+    return {"n_classes": K, "n_features": d, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]),
+            "n_buckets": cfg["large_n_buckets"], "n_repetitions": cfg["large_n_repetitions"],
+            "n_epochs": cfg["n_epochs"], "n_jobs": 2, "train_s": fit_s, "peak_rss_bytes_fit": peak_fit,
+            "peak_rss_bytes_whole_part": max(mem_all.peak, peak_fit), "model_bytes": model_nbytes(mach),
+            "baseline_model_bytes_computed": 4 * (d * K + K), **ev,
+            "targets_met": {"train_under_10_minutes": fit_s < 600, "peak_under_4_GB": max(mem_all.peak, peak_fit) < 4e9}}
+
+
+def _scipy_minibatch_softmax(X, t, n_out, n_epochs, lr, seed, batch=256):
+    """SciPy sparse minibatch SGD on the softmax loss (the alternative base learner)."""
+    rng = np.random.default_rng(seed)
+    W = np.zeros((X.shape[1], n_out), np.float32)
+    b = np.zeros(n_out, np.float32)
+    for _ in range(n_epochs):
+        order = rng.permutation(X.shape[0])
+        for s in range(0, X.shape[0], batch):
+            idx = order[s : s + batch]
+            Xb = X[idx]
+            Z = Xb @ W + b
+            Z -= Z.max(axis=1, keepdims=True)
+            np.exp(Z, out=Z)
+            Z /= Z.sum(axis=1, keepdims=True)
+            Z[np.arange(idx.size), t[idx]] -= 1
+            Z *= lr
+            used = np.unique(Xb.indices)
+            W[used] -= (Xb[:, used].T @ Z).astype(np.float32)
+            b -= Z.sum(axis=0)
+    return W, b
+
+
+def part_base_learners(cfg, seed):
+    d, B, K = cfg["n_features"], cfg["n_buckets"], cfg["base_compare_k"]
+    Xtr, Xte, ytr, yte = make_data(cfg["base_compare_n"], cfg["n_test"], d, K, seed)
+    h = (ytr * 7919 + 13) % B  # one repetition's bucket labels (any fixed hash will do)
+    hte = (yte * 7919 + 13) % B
+    out = {}
+    for name, fn, lr in (("numba_per_sample_sgd", _fit_softmax, cfg["learning_rate"]),
+                         ("scipy_minibatch_256", _scipy_minibatch_softmax, cfg["learning_rate"]),
+                         ("scipy_minibatch_256_lr_x32", _scipy_minibatch_softmax, 32 * cfg["learning_rate"])):
+        t0 = time.perf_counter()
+        res = fn(Xtr, h, B, cfg["n_epochs"], lr, seed)
+        el = time.perf_counter() - t0
+        W, b = res[0], res[1]
+        acc = float(np.mean(np.asarray((Xte @ W + b).argmax(axis=1)).ravel() == hte))
+        out[name] = {"train_s": el, "bucket_accuracy": acc, "learning_rate": lr}
+    return {"n_buckets": B, "n_classes": K, "n_train": int(Xtr.shape[0]), "results": out}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--baseline-budget-gb", type=float, default=1.5,
+                   help="memory budget of the baseline's weight matrix; sets K of part 1")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mach.json")
+    args = p.parse_args(argv)
+    if args.quick:
+        cfg = dict(n_features=1024, baseline_budget_gb=0.0082, train_rows_per_class=2, n_test=1000,
+                   n_epochs=2, learning_rate=2.0, n_buckets=32, n_repetitions=4, large_k=20_000,
+                   large_n_train=10_000, large_n_buckets=64, large_n_repetitions=4,
+                   base_compare_k=2000, base_compare_n=5000)
+    else:
+        cfg = dict(n_features=8192, baseline_budget_gb=args.baseline_budget_gb, train_rows_per_class=2,
+                   n_test=5000, n_epochs=3, learning_rate=2.0, n_buckets=256, n_repetitions=8,
+                   large_k=1_000_000, large_n_train=500_000, large_n_buckets=1024,
+                   large_n_repetitions=8, base_compare_k=20_000, base_compare_n=40_000)
+    # Compile the kernels before anything is timed.
+    Xw, yw = make_extreme_classification(200, n_features=64, n_classes=50, random_state=0)
+    MACHClassifier(n_buckets=4, n_repetitions=1, n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
+    SoftmaxRegression(n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
+
+    report = {"benchmark": "mach", "quick": args.quick, "config": cfg, "provenance": provenance()}
+    for name, fn in (("base_learners", part_base_learners), ("versus_baseline", part_versus_baseline),
+                     ("million_classes", part_million)):
+        t0 = time.perf_counter()
+        report[name] = fn(cfg, args.seed)
+        report[name]["part_wall_s"] = time.perf_counter() - t0
+        print(f"{name}: done in {report[name]['part_wall_s']:.1f} s", flush=True)
+    report["load_average_at_end"] = list(psutil.getloadavg())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
+    print(json.dumps({k: report[k] for k in ("versus_baseline", "million_classes")}, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
