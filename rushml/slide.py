@@ -534,15 +534,15 @@ class SlideClassifier:
                     self._refill_tables(rng_hash, new_functions=False)
                     period *= self.rehash_growth
                     next_rehash = seen + period
+                t0 = time.perf_counter()
+                took = t0 - t_epoch - spent_eval  # training time of this epoch so far
                 last = start + self.batch_size >= n
                 if eval_set is not None and (
                     (eval_every is not None and since_eval >= eval_every) or last
                 ):
-                    t0 = time.perf_counter()
-                    self._record(eval_set, seen, clock + t0 - t_epoch - spent_eval, recent_active)
+                    self._record(eval_set, seen, clock + took, recent_active)
                     recent_active, since_eval = [], 0
                     spent_eval += time.perf_counter() - t0
-            took = time.perf_counter() - t_epoch - spent_eval
             clock += took
             self.epoch_times_.append(took)
             self.active_counts_ = np.concatenate(epoch_active)

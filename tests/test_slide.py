@@ -1,0 +1,299 @@
+"""SLIDE: compiled kernels against NumPy references, dense equivalence, determinism, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from rushml import _slide_kernels as kernels
+from rushml.datasets import make_extreme_classification
+from rushml.lsh import LSHTables
+from rushml.metrics import precision_at_k
+from rushml.slide import SlideClassifier
+
+# -- plain-NumPy references of the kernels ------------------------------------------------
+
+
+def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active):
+    """Labels, then the other candidates ranked by votes (ties: smaller id), capped."""
+    out = []
+    for i in range(codes.shape[0]):
+        labels = lab_ids[lab_ptr[i] : lab_ptr[i + 1]].tolist()
+        if codes.shape[1]:
+            hits, votes = tables.query(codes[i], return_counts=True)
+            votes = dict(zip(hits[0].tolist(), votes[0].tolist(), strict=True))
+        else:
+            votes = {}
+        for e in extra[i].tolist():
+            votes[e] = votes.get(e, 0) + 1
+        others = sorted((c for c in votes if c not in labels), key=lambda c: (-votes[c], c))
+        kept = sorted(others[: max(max_active - len(labels), 0)])
+        out.append(labels + kept)
+    return out
+
+
+def forward_backward_reference(H, W, b, active_rows, n_labels):
+    """Softmax cross-entropy over each active set, in float64."""
+    H, W, b = H.astype(np.float64), W.astype(np.float64), b.astype(np.float64)
+    G, dH, loss = [], np.zeros_like(H), np.zeros(H.shape[0])
+    for i, act in enumerate(active_rows):
+        z = W[act] @ H[i] + b[act]
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        t = np.zeros(len(act))
+        t[: n_labels[i]] = 1.0 / n_labels[i]
+        loss[i] = -np.sum(t[: n_labels[i]] * np.log(p[: n_labels[i]]))
+        g = p - t
+        G.append(g)
+        dH[i] = (g @ W[act]) * (H[i] > 0)
+    return G, dH, loss
+
+
+def adam_rows_reference(W, M, V, rows, ex, coef, src, lr, beta1, beta2, eps, step):
+    """Lazy Adam in float64: only rows named by a contribution move."""
+    W, M, V = (a.astype(np.float64) for a in (W, M, V))
+    grad = np.zeros_like(W)
+    np.add.at(grad, rows, coef[:, None] * src[ex])
+    touched = np.unique(rows)
+    g = grad[touched]
+    M[touched] = beta1 * M[touched] + (1 - beta1) * g
+    V[touched] = beta2 * V[touched] + (1 - beta2) * g**2
+    mhat, vhat = M[touched] / (1 - beta1**step), V[touched] / (1 - beta2**step)
+    W[touched] -= lr * mhat / (np.sqrt(vhat) + eps)
+    return W, M, V
+
+
+# -- kernels against references -------------------------------------------------------
+
+
+def test_gather_active_kernel_matches_reference_with_labels_first_and_vote_cap():
+    rng = np.random.default_rng(0)
+    n_items, n_tables, n_buckets = 300, 6, 16
+    tables = LSHTables(n_tables=n_tables, n_buckets=n_buckets, bucket_size=20, random_state=0)
+    tables.insert(rng.permutation(n_items), rng.integers(0, n_buckets, (n_items, n_tables)))
+    codes = rng.integers(0, n_buckets, (40, n_tables))
+    lab_ptr = np.concatenate([[0], np.cumsum(rng.integers(0, 4, 40))]).astype(np.int64)
+    lab_ids = np.concatenate(
+        [rng.choice(n_items, size=k, replace=False) for k in np.diff(lab_ptr)]
+    ).astype(np.int64)
+    extra = rng.integers(0, n_items, (40, 5)).astype(np.int64)
+    for max_active in (15, 10_000):
+        active, n_active = kernels.gather_active(
+            codes, tables.offsets_, tables.items_, lab_ptr, lab_ids, extra, max_active
+        )
+        expected = gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active)
+        got = [active[i, : n_active[i]].tolist() for i in range(40)]
+        assert got == expected
+
+
+def test_forward_backward_kernel_matches_float64_reference():
+    rng = np.random.default_rng(1)
+    n, hidden, n_out = 12, 16, 50
+    H = np.maximum(rng.standard_normal((n, hidden)), 0).astype(np.float32)
+    W = rng.standard_normal((n_out, hidden)).astype(np.float32)
+    b = rng.standard_normal(n_out).astype(np.float32)
+    n_labels = rng.integers(1, 4, n).astype(np.int64)
+    rows = [rng.choice(n_out, size=int(k) + 8, replace=False) for k in n_labels]
+    active = np.full((n, 12), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        active[i, : r.size] = r
+    n_active = np.array([r.size for r in rows], dtype=np.int64)
+    G, dH, loss = kernels.output_forward_backward(H, W, b, active, n_active, n_labels)
+    G_ref, dH_ref, loss_ref = forward_backward_reference(H, W, b, rows, n_labels)
+    # float32 sums of at most 12 terms of size O(1): errors stay below 1e-5.
+    for i in range(n):
+        np.testing.assert_allclose(G[i, : n_active[i]], G_ref[i], atol=1e-5)
+        assert np.all(G[i, n_active[i] :] == 0)
+    np.testing.assert_allclose(dH, dH_ref, atol=1e-5)
+    np.testing.assert_allclose(loss, loss_ref, atol=1e-5)
+
+
+def test_scatter_adam_kernel_matches_lazy_adam_reference_and_leaves_other_rows():
+    rng = np.random.default_rng(2)
+    n_rows, dim, n_ex, n_pairs = 40, 8, 6, 70
+    W = rng.standard_normal((n_rows, dim)).astype(np.float32)
+    M = (0.1 * rng.standard_normal((n_rows, dim))).astype(np.float32)
+    V = (0.1 * rng.random((n_rows, dim))).astype(np.float32)
+    rows = rng.integers(0, n_rows // 2, n_pairs).astype(np.int64)  # upper half untouched
+    ex = rng.integers(0, n_ex, n_pairs).astype(np.int64)
+    coef = rng.standard_normal(n_pairs).astype(np.float32)
+    src = rng.standard_normal((n_ex, dim)).astype(np.float32)
+    hyper = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, step=3)
+    W_ref, M_ref, V_ref = adam_rows_reference(W, M, V, rows, ex, coef, src, **hyper)
+    before = W.copy()
+    empty = np.zeros(0, dtype=np.float32)
+    kernels.scatter_adam(W, M, V, empty, empty, empty, rows, ex, coef, src, **hyper)
+    # float32 Adam steps of size <= lr = 0.01: agreement to 1e-5 is float32 rounding.
+    np.testing.assert_allclose(W, W_ref, atol=1e-5)
+    np.testing.assert_allclose(M, M_ref, atol=1e-5)
+    np.testing.assert_allclose(V, V_ref, atol=1e-5)
+    untouched = np.setdiff1d(np.arange(n_rows), rows)
+    assert np.array_equal(W[untouched], before[untouched])
+
+
+# -- the network ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_extreme_classification(
+        900, n_features=2000, n_classes=200, n_nonzero=15, random_state=0
+    )
+    return X, y
+
+
+def _net(**params):
+    base = dict(
+        hidden_size=16,
+        n_classes=200,
+        learning_rate=1e-2,
+        batch_size=128,
+        n_hashes=2,
+        n_tables=8,
+        random_state=0,
+    )
+    base.update(params)
+    return SlideClassifier(**base)
+
+
+def test_with_every_neuron_active_sparse_gradients_equal_dense_gradients(data):
+    X, y = data
+    Xb, yb = X[:128], y[:128]
+    sparse = _net(sampling="random", n_sampled=200).gradients(Xb, yb)
+    dense = _net(sampling="dense").gradients(Xb, yb)
+    # Same float32 weights, only the summation order differs: 1e-5 absolute.
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(sparse[name], dense[name], atol=1e-5, err_msg=name)
+    assert sparse["loss"] == pytest.approx(dense["loss"], abs=1e-5)
+    assert np.abs(dense["W2"]).max() > 1e-3  # the comparison is not between zeros
+
+
+def test_with_every_neuron_active_a_few_steps_give_the_dense_losses(data):
+    X, y = data
+    sparse = _net(sampling="random", n_sampled=200).fit(X[:384], y[:384])
+    dense = _net(sampling="dense").fit(X[:384], y[:384])
+    assert len(sparse.loss_curve_) == 3
+    assert np.all(sparse.active_counts_ == 200)
+    # Three Adam steps of float32 arithmetic in a different order: 1e-4 relative.
+    np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(sparse.W2_, dense.W2_, atol=1e-4)
+
+
+def test_lsh_training_is_deterministic_single_threaded_and_independent_of_threads(data):
+    X, y = data
+    a = _net(n_jobs=1, n_epochs=2).fit(X, y)
+    b = _net(n_jobs=1, n_epochs=2).fit(X, y)
+    c = _net(n_jobs=2, n_epochs=2).fit(X, y)
+    assert np.array_equal(a.W2_, b.W2_) and np.array_equal(a.W1_, b.W1_)
+    assert a.loss_curve_ == b.loss_curve_
+    # No two threads write the same weight, so the thread count cannot change a bit.
+    assert np.array_equal(a.W2_, c.W2_)
+    d = _net(n_jobs=1, n_epochs=2, random_state=1).fit(X, y)
+    assert not np.array_equal(a.W2_, d.W2_)
+
+
+def test_lsh_active_set_holds_the_labels_and_a_fraction_of_the_outputs(data):
+    X, y = data
+    net = _net(n_epochs=1).fit(X, y)
+    assert net.active_counts_.min() >= 1
+    assert net.active_counts_.mean() < 0.6 * 200
+    capped = _net(n_epochs=1, max_active=10).fit(X, y)
+    assert capped.active_counts_.max() <= 10
+
+
+@pytest.mark.parametrize("family", ["dwta", "simhash"])
+def test_slide_learns_far_above_chance_with_either_hash_family(data, family):
+    X, y = data
+    net = _net(
+        hash_family=family, n_hashes=2 if family == "dwta" else 4, n_epochs=10, learning_rate=3e-2
+    )
+    net.fit(X[:700], y[:700])
+    p1 = precision_at_k(net.predict_topk(X[700:], k=3), y[700:], 1)
+    majority = np.mean(y[700:] == np.bincount(y[:700]).argmax())
+    # Classes follow a power law, so always answering the head class already scores;
+    # a network that learned something beats it clearly (seed 0 gives about +0.3).
+    assert p1 > majority + 0.15
+    assert net.predict(X[700:710]).shape == (10,)
+
+
+def test_multi_label_targets_spread_the_loss_uniformly_over_the_labels():
+    rng = np.random.default_rng(3)
+    X = sp.random(8, 50, density=0.2, random_state=3, format="csr", dtype=np.float32)
+    y = [rng.choice(30, size=k, replace=False) for k in (1, 2, 3, 1, 2, 3, 1, 2)]
+    net = _net(sampling="random", n_sampled=30, n_classes=30)
+    g = net.gradients(X, y)
+    # Float64 reference: target 1/|labels| on each label, gradient p - t averaged over rows.
+    H = np.maximum(X.toarray() @ net.W1_.astype(np.float64) + net.b1_, 0)
+    Z = H @ net.W2_.T.astype(np.float64) + net.b2_
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    T = np.zeros_like(P)
+    for i, labels in enumerate(y):
+        T[i, labels] = 1.0 / len(labels)
+    np.testing.assert_allclose(g["b2"], (P - T).mean(axis=0), atol=1e-6)
+    indicator = sp.csr_matrix(
+        (np.ones(sum(map(len, y))), np.concatenate(y), np.cumsum([0, *map(len, y)])),
+        shape=(8, 30),
+    )
+    g_csr = _net(sampling="dense", n_classes=30).gradients(X, indicator)
+    np.testing.assert_allclose(g["W2"], g_csr["W2"], atol=1e-6)
+
+
+def test_tables_are_refilled_on_a_growing_schedule(data):
+    X, y = data
+    net = _net(rehash_period=128, rehash_growth=2.0, n_epochs=1, batch_size=64)
+    net.fit(X[:896], y[:896])
+    # Refills after 128, then 256 more (384), then 512 more (896): plus the initial fill.
+    assert net.n_rehash_ == 4
+    fixed = _net(rehash_period=128, rehash_growth=1.0, n_epochs=1, batch_size=64)
+    assert fixed.fit(X[:896], y[:896]).n_rehash_ == 1 + 896 // 128
+
+
+def test_history_records_clock_examples_and_precision(data):
+    X, y = data
+    net = _net(n_epochs=2).fit(X[:600], y[:600], eval_set=(X[600:], y[600:]), eval_every=300)
+    h = net.history_
+    assert h["examples"] == [384, 600, 984, 1200]
+    assert np.all(np.diff(h["train_time"]) > 0)
+    assert all(0 <= p <= 1 for p in h["p_at_1"])
+    assert sum(net.epoch_times_) == pytest.approx(h["train_time"][-1], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_hashes": 0}, "n_hashes must be an integer >= 1, got 0"),
+        ({"n_tables": 0}, "n_tables must be an integer >= 1, got 0"),
+        ({"hidden_size": 0}, "hidden_size must be an integer >= 1, got 0"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
+        ({"sampling": "topk"}, r"sampling must be one of \('lsh', 'random', 'dense'\)"),
+        ({"sampling": "random"}, "sampling='random' needs n_sampled"),
+        ({"learning_rate": 0.0}, "learning_rate must be a positive number, got 0.0"),
+        ({"beta2": 1.0}, r"beta2 must be in \[0, 1\), got 1.0"),
+        ({"rehash_growth": 0.5}, "rehash_growth must be a number >= 1, got 0.5"),
+        ({"n_hashes": 40}, "gives 1329227995784915872903807060280344576 buckets"),
+    ],
+)
+def test_bad_configuration_raises_at_fit_naming_the_parameter(data, params, message):
+    X, y = data
+    net = _net(**params)  # stored as given
+    with pytest.raises(ValueError, match=message):
+        net.fit(X[:10], y[:10])
+
+
+def test_labels_outside_the_output_layer_and_mismatched_rows_raise(data):
+    X, y = data
+    bad = y[:10].copy()
+    bad[3] = 200
+    with pytest.raises(ValueError, match=r"label id 200 is outside \[0, n_classes=200\)"):
+        _net().fit(X[:10], bad)
+    with pytest.raises(ValueError, match="X has 10 rows but y has 9"):
+        _net().fit(X[:10], y[:9])
+    with pytest.raises(RuntimeError, match="SlideClassifier is not fitted yet"):
+        _net().predict(X[:2])
+    net = _net(sampling="dense", n_epochs=1).fit(X[:200], y[:200])
+    with pytest.raises(ValueError, match="X has 5 features, the network was fitted with 2000"):
+        net.predict(np.zeros((1, 5)))
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 200\], got 0"):
+        net.predict_topk(X[:2], k=0)
