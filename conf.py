@@ -21,6 +21,8 @@ extensions = [
     "sphinx_copybutton",
     "sphinxext.opengraph",
     "sphinx_sitemap",
+    "sphinxcontrib.bibtex",
+    "portfolio",
 ]
 
 exclude_patterns = [
@@ -92,6 +94,20 @@ ogp_description_length = 200
 ogp_enable_meta_description = True
 sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html"]
+
+# -- Portfolio data ---------------------------------------------------------------
+
+# One file per kind of data; the extension validates them before any page is read.
+portfolio_bibfile = "publications/publications.bib"
+portfolio_talks_file = "talks/talks.yaml"
+portfolio_news_file = "news/news.yaml"
+portfolio_profile_file = "data/profile.yaml"
+portfolio_owner_names = ["Tharun Medini", "Tharun Kumar Reddy Medini"]
+portfolio_feed_path = "news/atom.xml"
+# {cite} in pages and notebooks resolves against the same BibTeX file.
+bibtex_bibfiles = [portfolio_bibfile]
+bibtex_default_style = "plain"
+bibtex_reference_style = "author_year"
 
 # -- Copy button ------------------------------------------------------------------
 

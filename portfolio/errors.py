@@ -1,0 +1,150 @@
+"""Data problems: where they are, what they are, and the error that stops the build.
+
+Every problem names the data file (relative to the source directory), the line
+where known, the entry key and the field, and carries a ``type.subtype`` tag
+like a Sphinx warning, so one message says exactly what to fix and where.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sphinx.errors import SphinxError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one data file.
+
+    Parameters
+    ----------
+    file : str
+        Path of the data file, relative to the Sphinx source directory.
+    key : str or None
+        The entry key (BibTeX key or YAML id); None when the file itself is at fault.
+    field : str or None
+        The field at fault; None when the whole entry is.
+    message : str
+        What is wrong, in one sentence.
+    subtype : str
+        The ``portfolio.<subtype>`` tag, e.g. ``"schema"`` or ``"link"``.
+    line : int or None
+        1-based line in ``file`` where the entry starts (or the error is), if known.
+    """
+
+    file: str
+    key: str | None
+    field: str | None
+    message: str
+    subtype: str = "schema"
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``file`` or ``file:line``."""
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+    @property
+    def what(self) -> str:
+        """The message without its location: entry, field and problem."""
+        parts = []
+        if self.key is not None:
+            parts.append(f"entry '{self.key}'")
+        if self.field is not None:
+            parts.append(f"field '{self.field}'")
+        return ", ".join([*parts, self.message]) if not parts else f"{', '.join(parts)}: {self.message}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what} [portfolio.{self.subtype}]"
+
+
+class PortfolioDataError(SphinxError):
+    """The site's data files are invalid; raised before any page is written."""
+
+    category = "Portfolio data error"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{count} in the data files; nothing was built:\n{lines}")
+
+
+class PortfolioConfigError(SphinxError):
+    """A ``portfolio_*`` configuration value is invalid."""
+
+    category = "Portfolio configuration error"
+
+
+# -- YAML that refuses duplicate keys ------------------------------------------------
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, first_line: int):
+        self.key, self.line, self.first_line = key, line, first_line
+        super().__init__(key)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader whose mappings reject a key given twice (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                continue
+            if key in seen:
+                raise _DuplicateKey(str(key), line, seen[key])
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
+)
+
+
+def load_yaml(path: Path, rel: str) -> tuple[object, list[Problem]]:
+    """Read a YAML file strictly: syntax errors and repeated keys become problems.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to read.
+    rel : str
+        Its name relative to the source directory, used in messages.
+
+    Returns
+    -------
+    data : object
+        The parsed document (None when it could not be parsed).
+    problems : list of Problem
+        Empty when the file parsed.
+    """
+    if not path.is_file():
+        return None, [Problem(rel, None, None, "data file not found", "file")]
+    text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.load(text, Loader=_StrictLoader), []
+    except _DuplicateKey as err:
+        msg = f"duplicate key (first defined on line {err.first_line})"
+        return None, [Problem(rel, err.key, None, msg, "duplicate", err.line)]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err)
+        return None, [Problem(rel, None, None, f"YAML syntax error: {problem}", "syntax", line)]
+
+
+def line_of_key(text: str, key: str) -> int | None:
+    """Return the 1-based line where a YAML mapping key ``key:`` is defined, if any."""
+    pattern = re.compile(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*:", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None

@@ -1,0 +1,496 @@
+"""The data schema: what a publication, talk, news item and profile may contain.
+
+Every model forbids unknown fields (a typo such as ``pfd`` is an error, not a
+silently ignored field) and validates each value: links must be ``https://`` or
+relative, dates must be real dates. :func:`validate_entry` turns pydantic's
+errors into :class:`~portfolio.errors.Problem` messages that name the file, the
+entry key and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import Problem
+
+# -- Value types ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day.
+
+    Press dates come from article URLs, which often give only year and month;
+    the model keeps exactly the precision the source has.
+    """
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """Key for newest-first ordering: an unknown month or day sorts as the period's end."""
+        return (self.year, self.month or 13, self.day or 32)
+
+    def first_day(self) -> dt.date:
+        """The first calendar day the date can mean (for feeds, which need a full date)."""
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def iso(self) -> str:
+        """ISO 8601 at the known precision: ``2020``, ``2020-03`` or ``2020-03-03``."""
+        text = f"{self.year:04d}"
+        if self.month is not None:
+            text += f"-{self.month:02d}"
+        if self.day is not None:
+            text += f"-{self.day:02d}"
+        return text
+
+    def display(self, *, year: bool = True) -> str:
+        """Human form, e.g. ``3 March 2020``, ``March 2020``, ``7 December`` (no year)."""
+        parts = []
+        if self.day is not None:
+            parts.append(str(self.day))
+        if self.month is not None:
+            parts.append(dt.date(2000, self.month, 1).strftime("%B"))
+        if year or not parts:
+            parts.append(str(self.year))
+        return " ".join(parts)
+
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _parse_partial_date(value: Any) -> PartialDate:
+    if isinstance(value, PartialDate):
+        return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return PartialDate(value.year, value.month, value.day)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = str(value).strip() if isinstance(value, str) else None
+    match = _PARTIAL_DATE.match(text) if text else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a date (write YYYY-MM-DD, YYYY-MM or YYYY)")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        dt.date(year, month or 1, day or 1)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a date ({err})") from None
+    return PartialDate(year, month, day)
+
+
+Date = Annotated[PartialDate, PlainValidator(_parse_partial_date)]
+
+_UNSAFE_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"]")
+
+
+def _check_link(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a link must be text, got {value!r}")
+    link = value.strip()
+    if not link:
+        raise ValueError("a link must not be empty")
+    if _UNSAFE_CHARS.search(link):
+        raise ValueError(f"link {link!r} contains whitespace, quotes or control characters")
+    parts = urlsplit(link)
+    if parts.scheme:
+        if parts.scheme != "https" or not parts.netloc:
+            raise ValueError(f"link {link!r} must be https:// or relative (scheme {parts.scheme!r})")
+    elif link.startswith("//") or ":" in link.split("/", 1)[0]:
+        raise ValueError(f"link {link!r} must be https:// or relative")
+    return link
+
+
+Link = Annotated[str, PlainValidator(_check_link)]
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+Text = Annotated[str, AfterValidator(_non_empty)]
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+NotebookName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- Publications (one BibTeX entry each) ---------------------------------------------------
+
+#: BibTeX fields that may appear in the copyable BibTeX; everything else is site-only.
+BIBTEX_FIELDS = (
+    "title",
+    "author",
+    "editor",
+    "year",
+    "month",
+    "booktitle",
+    "journal",
+    "volume",
+    "number",
+    "pages",
+    "publisher",
+    "address",
+    "organization",
+    "series",
+    "howpublished",
+    "note",
+    "doi",
+    "url",
+    "eprint",
+    "archiveprefix",
+    "primaryclass",
+)
+
+#: Site-only fields, cut from the copyable BibTeX.
+SITE_FIELDS = (
+    "venue",
+    "venue_url",
+    "pdf",
+    "arxiv",
+    "code",
+    "video",
+    "poster",
+    "slides",
+    "demo",
+    "nodemo",
+    "selected",
+    "status",
+)
+
+#: Link fields in the order their buttons appear, with their button labels.
+PUBLICATION_LINKS = {
+    "pdf": "PDF",
+    "arxiv": "arXiv",
+    "url": "Publisher",
+    "code": "Code",
+    "video": "Video",
+    "poster": "Poster",
+    "slides": "Slides",
+}
+
+#: Fields holding prose (LaTeX in the .bib is decoded to text for them).
+PUBLICATION_TEXT_FIELDS = (
+    "title",
+    "booktitle",
+    "journal",
+    "venue",
+    "publisher",
+    "address",
+    "organization",
+    "series",
+    "howpublished",
+    "note",
+    "status",
+    "nodemo",
+)
+
+
+class Publication(_Strict):
+    """One paper, from one BibTeX entry.
+
+    Required: ``title``, ``author``, ``year``, ``venue`` (the short badge text,
+    e.g. ``NeurIPS 2019``) and ``booktitle`` (``@inproceedings``) or ``journal``
+    (``@article``); either ``demo`` (a notebook name under the notebooks folder)
+    or ``nodemo`` (why there is none). Links are https or relative.
+    """
+
+    key: Key
+    entry_type: Literal["inproceedings", "article", "misc"]
+    title: Text
+    author: list[Text] = Field(min_length=1)
+    editor: list[Text] | None = None
+    year: int = Field(ge=1900, le=2100)
+    venue: Text
+    month: str | None = None
+    booktitle: Text | None = None
+    journal: Text | None = None
+    volume: str | None = None
+    number: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    address: str | None = None
+    organization: str | None = None
+    series: str | None = None
+    howpublished: str | None = None
+    note: str | None = None
+    doi: str | None = None
+    url: Link | None = None
+    eprint: str | None = None
+    archiveprefix: str | None = None
+    primaryclass: str | None = None
+    venue_url: Link | None = None
+    pdf: Link | None = None
+    arxiv: Link | None = None
+    code: Link | None = None
+    video: Link | None = None
+    poster: Link | None = None
+    slides: Link | None = None
+    demo: NotebookName | None = None
+    nodemo: Text | None = None
+    selected: bool = False
+    status: Text | None = None
+
+    @model_validator(mode="after")
+    def _venue_and_demo(self) -> Publication:
+        if self.entry_type == "inproceedings" and not self.booktitle:
+            raise _FieldError("booktitle", "required field is missing (an @inproceedings needs it)")
+        if self.entry_type == "article" and not self.journal:
+            raise _FieldError("journal", "required field is missing (an @article needs it)")
+        if self.demo and self.nodemo:
+            raise _FieldError("nodemo", "give either demo or nodemo, not both")
+        if not self.demo and not self.nodemo:
+            raise _FieldError(
+                "demo", "required field is missing: name the demo notebook, or say why there is none in nodemo"
+            )
+        return self
+
+    @property
+    def venue_text(self) -> str:
+        """The full venue: booktitle, journal or howpublished."""
+        return self.booktitle or self.journal or self.howpublished or self.venue
+
+    def links(self) -> list[tuple[str, str]]:
+        """``(label, url)`` for each link the entry has, in button order."""
+        return [(label, getattr(self, name)) for name, label in PUBLICATION_LINKS.items() if getattr(self, name)]
+
+
+# -- Talks ------------------------------------------------------------------------------------
+
+
+class Links(_Strict):
+    """Links of a talk or a news item."""
+
+    video: Link | None = None
+    slides: Link | None = None
+    pdf: Link | None = None
+    code: Link | None = None
+
+    def items(self) -> list[tuple[str, str]]:
+        """``(label, url)`` for each link given."""
+        labels = {"video": "Video", "slides": "Slides", "pdf": "PDF", "code": "Code"}
+        return [(label, getattr(self, name)) for name, label in labels.items() if getattr(self, name)]
+
+
+class Talk(_Strict):
+    """One talk. ``title`` may be omitted when the event is the headline."""
+
+    date: Date
+    year_inferred: bool = False
+    title: Text | None = None
+    event: Text
+    event_url: Link | None = None
+    place: Text | None = None
+    kind: Literal["invited", "spotlight", "meetup"]
+    links: Links = Links()
+    paper: Key | None = None
+
+
+# -- News -------------------------------------------------------------------------------------
+
+
+class Update(_Strict):
+    """A dated update. ``{paper}`` in ``text`` is replaced by the paper's title."""
+
+    date: Date
+    text: Text
+    paper: Key | None = None
+    links: Links = Links()
+
+    @model_validator(mode="after")
+    def _placeholder_needs_paper(self) -> Update:
+        if "{paper}" in self.text and not self.paper:
+            raise _FieldError("paper", "text uses {paper} but no paper key is given")
+        return self
+
+
+class Press(_Strict):
+    """Press coverage. ``date`` only where the source (the article's URL) gives one."""
+
+    outlet: Text
+    title: Text
+    url: Link
+    date: Date | None = None
+    paper: Key | None = None
+
+
+class NewsFile(_Strict):
+    """The news file: ``updates`` and ``press``, each a mapping of id to item."""
+
+    updates: dict[str, Any] = {}
+    press: dict[str, Any] = {}
+
+
+# -- Profile (the CV) ---------------------------------------------------------------------------
+
+
+class NamedLink(_Strict):
+    """A name with an optional link."""
+
+    name: Text
+    url: Link | None = None
+
+
+class Education(_Strict):
+    """A degree."""
+
+    degree: Text
+    institution: NamedLink
+    start: Date
+    end: Date | None = None
+
+
+class Position(_Strict):
+    """A job or research position; no ``end`` means ongoing."""
+
+    role: Text
+    organisation: Text
+    unit: Text | None = None
+    place: Text | None = None
+    start: Date
+    end: Date | None = None
+
+
+class Award(_Strict):
+    """A scholarship or award; dates only where the source gives them."""
+
+    name: Text
+    by: Text | None = None
+    start: Date | None = None
+    end: Date | None = None
+
+
+class Service(_Strict):
+    """Reviewing and mentoring."""
+
+    role: Text
+    detail: Text
+    start: Date | None = None
+    end: Date | None = None
+
+
+class Profile(_Strict):
+    """The owner's profile: what the CV adds to publications, talks and news."""
+
+    name: Text
+    position: Text
+    advisor: NamedLink
+    lab: NamedLink
+    resume: Link
+    research: Text
+    education: list[Education] = Field(min_length=1)
+    experience: list[Position] = []
+    awards: list[Award] = []
+    service: list[Service] = []
+
+
+# -- Errors -------------------------------------------------------------------------------------
+
+
+class _FieldError(ValueError):
+    """A cross-field rule broken; names the field to blame."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+        super().__init__(message)
+
+
+def _describe(err: dict, model: type[BaseModel]) -> tuple[str | None, str]:
+    loc = [str(part) for part in err["loc"]]
+    field = ".".join(loc) if loc else None
+    kind, value = err["type"], err.get("input")
+    ctx = err.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, _FieldError):
+        return cause.field, cause.message
+    if kind == "missing":
+        return field, "required field is missing"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return field, f"unknown field{hint}"
+    if kind == "value_error":
+        return field, str(cause) if cause is not None else err["msg"]
+    if kind == "literal_error":
+        return field, f"must be {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return field, f"{value!r} is not a valid name (letters, digits, '-', '_', '.', ':')"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return field, f"must be a whole number, got {value!r}"
+    if kind in {"bool_parsing", "bool_type"}:
+        return field, f"must be true or false, got {value!r}"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        return field, f"{err['msg'].lower()}, got {value!r}"
+    if kind == "too_short":
+        return field, "must not be empty"
+    return field, f"{err['msg']}, got {value!r}"
+
+
+def _allowed_fields(model: type[BaseModel], path: list[str]) -> list[str]:
+    current: Any = model
+    for part in path:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            break
+        annotation = fields[part].annotation
+        current = next(
+            (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+            annotation,
+        )
+    return list(getattr(current, "model_fields", {}))
+
+
+def validate_entry(
+    model: type[BaseModel], data: Any, *, file: str, key: str | None, line: int | None
+) -> tuple[Any, list[Problem]]:
+    """Validate one entry against ``model``.
+
+    Returns
+    -------
+    obj : model instance or None
+        The validated entry, or None if it has problems.
+    problems : list of Problem
+        One per field at fault, each naming ``file``, ``key`` and the field.
+    """
+    if not isinstance(data, dict):
+        return None, [Problem(file, key, None, f"must be a mapping of fields, got {data!r}", "schema", line)]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field, message = _describe(err, model)
+            subtype = "schema"
+            if "is not a date" in message:
+                subtype = "date"
+            elif message.startswith("link ") or "a link must" in message:
+                subtype = "link"
+            elif message.startswith("unknown field"):
+                subtype = "unknown_field"
+            elif message.startswith("required field"):
+                subtype = "missing_field"
+            problems.append(Problem(file, key, field, message, subtype, line))
+        return None, problems
