@@ -40,6 +40,7 @@ from numba import njit
 
 __all__ = [
     "ACTION_NAMES",
+    "DiscretizedEnv",
     "GridWorld",
     "MacroQLearning",
     "count_action_ngrams",
@@ -47,6 +48,7 @@ __all__ = [
     "learning_curve",
     "make_serpentine_world",
     "mine_action_sequences",
+    "record_demonstrations",
     "run_trials",
     "smdp_q_update",
 ]
@@ -256,6 +258,8 @@ class GridWorld:
         ``height * width``; a state is ``row * width + col``.
     n_actions : int
         4.
+    reached_goal : bool
+        Whether the last step entered a goal (set by :meth:`step`).
     """
 
     n_actions = 4
@@ -322,10 +326,11 @@ class GridWorld:
                         queue.append((nr, nc))
         return dist
 
-    def reset(self) -> int:
-        """Start an episode; returns the start state."""
+    def reset(self, seed=None) -> int:
+        """Start an episode; returns the start state (``seed`` is ignored: no randomness)."""
         self._state = self.start
         self._t = 0
+        self.reached_goal = False
         return self.state_of(*self.start)
 
     def step(self, action: int) -> tuple[int, float, bool, bool]:
@@ -346,6 +351,7 @@ class GridWorld:
             raise ValueError(f"action must be in 0..3, got {action!r}")
         r, c, reward, terminated = _grid_step(self.cells, *self._state, int(action))
         self._state = (int(r), int(c))
+        self.reached_goal = bool(self.cells[r, c] == GOAL)
         self._t += 1
         truncated = (not terminated) and self._t >= self.max_steps
         if terminated or truncated:
@@ -468,6 +474,157 @@ def expert_demonstrations(
                 # Distance to a goal from each neighbour (walls, lava, edges: inf).
                 action = int(np.argmin(padded[r + 1 + _DROW, c + 1 + _DCOL]))
             state, _, terminated, truncated = world.step(action)
+            actions.append(action)
+            done = terminated or truncated
+        demos.append(np.array(actions, dtype=np.int64))
+    return demos
+
+
+# -- Gymnasium environments ----------------------------------------------------------
+
+
+class DiscretizedEnv:
+    """A Gymnasium environment with a box observation, seen as integer states.
+
+    Each observation dimension is cut into equal bins between ``low`` and
+    ``high`` (values outside fall into the end bins); the state is the index of
+    the observation's cell in that grid. Episodes are cut off after
+    ``max_steps`` steps. Every termination counts as reaching the goal, as in
+    the classic-control tasks where the episode ends only at the goal.
+
+    Parameters
+    ----------
+    env : str or gymnasium.Env
+        An environment id (made with ``gymnasium.make`` and stepped without its
+        wrappers, for speed; the step limit then comes from its spec) or an
+        environment object (stepped as given).
+    bins : int or sequence of int, default=16
+        Bins per observation dimension (each ``>= 1``).
+    low, high : sequence of float or None, default=None
+        Bounds of the grid; default: the observation space's bounds, which must
+        then be finite.
+    max_steps : int or None, default=None
+        Steps per episode (``>= 1``); default: the environment's registered limit.
+    sparse_reward : bool, default=False
+        If true, the environment's rewards are replaced by 1 at termination and
+        0 otherwise.
+
+    Attributes
+    ----------
+    env : gymnasium.Env
+        The environment that is stepped.
+    n_states : int
+        Product of ``bins``.
+    n_actions : int
+        Size of the discrete action space.
+    observation : ndarray
+        The latest raw observation.
+    reached_goal : bool
+        Whether the last step terminated the episode.
+    """
+
+    def __init__(self, env, *, bins=16, low=None, high=None, max_steps=None, sparse_reward=False):
+        if isinstance(env, str):
+            import gymnasium
+
+            made = gymnasium.make(env)
+            limit = made.spec.max_episode_steps
+            env = made.unwrapped
+        else:
+            limit = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+        self.env = env
+        space = env.observation_space
+        if not hasattr(env.action_space, "n"):
+            raise ValueError(f"env must have a discrete action space, got {env.action_space}")
+        self.n_actions = int(env.action_space.n)
+        dim = int(np.prod(space.shape))
+        self.low = np.asarray(space.low if low is None else low, dtype=np.float64).ravel()
+        self.high = np.asarray(space.high if high is None else high, dtype=np.float64).ravel()
+        if self.low.shape != (dim,) or self.high.shape != (dim,):
+            raise ValueError(f"low and high must have {dim} values, one per observation dimension")
+        if not (np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high))):
+            raise ValueError("low and high must be finite; pass them for unbounded observations")
+        if np.any(self.high <= self.low):
+            raise ValueError(f"high must exceed low in every dimension, got {self.low}, {self.high}")
+        self.bins = np.broadcast_to(np.asarray(bins), (dim,)).astype(np.int64)
+        if np.any(self.bins < 1) or not np.all(np.asarray(bins) == np.round(bins)):
+            raise ValueError(f"bins must be positive integers, got {bins!r}")
+        max_steps = limit if max_steps is None else max_steps
+        if max_steps is None:
+            raise ValueError("max_steps is required: the environment has no registered step limit")
+        self.max_steps = _check_positive_int(max_steps, "max_steps")
+        self.sparse_reward = bool(sparse_reward)
+        self.n_states = int(np.prod(self.bins))
+        scale = self.bins / (self.high - self.low)
+        self._grid = (self.low.tolist(), scale.tolist(), self.bins.tolist())
+        self._t = 0
+        self.observation = None
+        self.reached_goal = False
+
+    def state_of(self, observation) -> int:
+        """Index of the grid cell holding ``observation`` (row-major over the dimensions)."""
+        # Plain floats: this runs once per environment step, where NumPy calls dominate.
+        state = 0
+        values = np.asarray(observation, dtype=np.float64).ravel().tolist()
+        for x, low, scale, n in zip(values, self._grid[0], self._grid[1], self._grid[2], strict=True):
+            cell = int((x - low) * scale)  # truncation = floor here: below 0 is clipped anyway
+            state = state * n + (0 if cell < 0 else n - 1 if cell >= n else cell)
+        return state
+
+    def reset(self, seed=None) -> int:
+        """Start an episode (seeding the environment if ``seed`` is given); returns the state."""
+        self.observation, _ = self.env.reset(seed=seed)
+        self._t = 0
+        self.reached_goal = False
+        return self.state_of(self.observation)
+
+    def step(self, action: int) -> tuple[int, float, bool, bool]:
+        """Take one action; returns ``(state, reward, terminated, truncated)``."""
+        self.observation, reward, terminated, truncated, _ = self.env.step(int(action))
+        self._t += 1
+        truncated = bool(truncated) or (not terminated and self._t >= self.max_steps)
+        self.reached_goal = bool(terminated)
+        if self.sparse_reward:
+            reward = 1.0 if terminated else 0.0
+        return self.state_of(self.observation), float(reward), bool(terminated), truncated
+
+
+def record_demonstrations(
+    env, policy, n_demonstrations: int, *, noise: float = 0.0, random_state=None
+) -> list[np.ndarray]:
+    """Episodes of a hand-written expert ``policy`` in a :class:`DiscretizedEnv`.
+
+    Parameters
+    ----------
+    env : DiscretizedEnv
+    policy : callable
+        Maps the raw observation (``env.observation``) to an action id.
+    n_demonstrations : int
+        Episodes to record (``>= 1``).
+    noise : float, default=0.0
+        Probability in ``[0, 1]`` of a uniformly random action instead.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the noise and of the environment's first reset.
+
+    Returns
+    -------
+    list of ndarray of shape (n_steps,), dtype int64
+        The action ids of each episode.
+    """
+    n_demonstrations = _check_positive_int(n_demonstrations, "n_demonstrations")
+    if not isinstance(noise, Real) or not 0.0 <= noise <= 1.0:
+        raise ValueError(f"noise must be a probability in [0, 1], got {noise!r}")
+    rng = np.random.default_rng(random_state)
+    demos = []
+    for i in range(n_demonstrations):
+        env.reset(seed=int(rng.integers(0, 2**31 - 1)) if i == 0 else None)
+        actions, done = [], False
+        while not done:
+            if rng.random() < noise:
+                action = int(rng.integers(env.n_actions))
+            else:
+                action = int(policy(env.observation))
+            _, _, terminated, truncated = env.step(action)
             actions.append(action)
             done = terminated or truncated
         demos.append(np.array(actions, dtype=np.int64))
@@ -697,10 +854,15 @@ class MacroQLearning:
         self.q_init = q_init
         self.random_state = random_state
 
-    def _validate(self, world: GridWorld) -> tuple[tuple[int, ...], ...]:
+    def _validate(self, world) -> tuple[tuple[int, ...], ...]:
         """Check every parameter against ``world``; return the option sequences."""
-        if not isinstance(world, GridWorld):
-            raise TypeError(f"world must be a GridWorld, got {type(world).__name__}")
+        missing = [a for a in ("n_states", "n_actions", "max_steps", "reset", "step")
+                   if not hasattr(world, a)]
+        if missing:
+            raise TypeError(
+                f"world must be a GridWorld, DiscretizedEnv or alike; {type(world).__name__} "
+                f"lacks {', '.join(missing)}"
+            )
         _check_positive_int(self.n_episodes, "n_episodes")
         _check_unit(self.learning_rate, "learning_rate", low_open=True)
         _check_unit(self.discount, "discount", low_open=False)
@@ -724,12 +886,21 @@ class MacroQLearning:
         primitives = tuple((a,) for a in range(world.n_actions))
         return primitives + tuple(tuple(int(a) for a in m) for m in macros)
 
-    def fit(self, world: GridWorld) -> MacroQLearning:
+    def fit(self, world) -> MacroQLearning:
         """Learn from ``n_episodes`` episodes in ``world``.
+
+        A :class:`GridWorld` runs in a compiled loop; any other environment with
+        integer states (such as :class:`DiscretizedEnv`) runs step by step in
+        Python, with the same decisions and updates.
 
         Parameters
         ----------
-        world : GridWorld
+        world : GridWorld or DiscretizedEnv
+            Or any object with ``n_states``, ``n_actions``, ``max_steps``,
+            ``reset(seed) -> state`` and ``step(action) -> (state, reward,
+            terminated, truncated)``; an optional ``reached_goal`` attribute
+            tells a goal from another termination (default: every termination
+            counts as reaching the goal).
 
         Returns
         -------
@@ -737,33 +908,88 @@ class MacroQLearning:
         """
         options = self._validate(world)
         rng = np.random.default_rng(self.random_state)
+        env_seed = int(rng.integers(0, 2**31 - 1))  # seeds the environment's first reset
+        q = np.full((world.n_states, len(options)), float(self.q_init))
+        if isinstance(world, GridWorld):
+            returns, steps, reached = self._fit_grid(world, options, q, rng)
+        else:
+            returns, steps, reached = self._fit_env(world, options, q, rng, env_seed)
+        hits = np.flatnonzero(reached)
+        self.options_ = options
+        self.q_table_ = q
+        self.episode_returns_ = returns
+        self.episode_steps_ = steps
+        self.first_reward_episode_ = int(hits[0]) + 1 if hits.size else None
+        return self
+
+    def _fit_grid(self, world: GridWorld, options, q, rng):
+        """Compiled training loop on a grid world; updates ``q`` in place."""
         longest = max(len(o) for o in options)
         table = np.full((len(options), longest), -1, dtype=np.int64)
         for i, o in enumerate(options):
             table[i, : len(o)] = o
         lengths = np.array([len(o) for o in options], dtype=np.int64)
-        q = np.full((world.n_states, len(options)), float(self.q_init))
         returns = np.zeros(self.n_episodes)
         steps = np.zeros(self.n_episodes, dtype=np.int64)
-        first = None
+        reached = np.zeros(self.n_episodes, dtype=bool)
         for e in range(self.n_episodes):
             uniforms = rng.random((world.max_steps, 2))  # at most one decision per step
-            total, t, reached = _run_episode(
+            returns[e], steps[e], reached[e] = _run_episode(
                 q, world.cells, world.start[0], world.start[1], table, lengths,
                 world.max_steps, float(self.learning_rate), float(self.discount),
                 float(self.epsilon), uniforms,
             )
-            returns[e], steps[e] = total, t
-            if reached and first is None:
-                first = e + 1
-        self.options_ = options
-        self.q_table_ = q
-        self.episode_returns_ = returns
-        self.episode_steps_ = steps
-        self.first_reward_episode_ = first
-        return self
+        return returns, steps, reached
 
-    def greedy_rollout(self, world: GridWorld) -> tuple[float, int]:
+    def _fit_env(self, env, options, q, rng, env_seed):
+        """Step-by-step training loop on any discrete environment; updates ``q`` in place.
+
+        Mirrors ``_run_episode`` decision for decision: same random stream, same
+        tie-breaking, same SMDP update with abort on termination.
+        """
+        alpha, gamma, epsilon = float(self.learning_rate), float(self.discount), float(self.epsilon)
+        n_options, max_steps = len(options), int(env.max_steps)
+        returns = np.zeros(self.n_episodes)
+        steps = np.zeros(self.n_episodes, dtype=np.int64)
+        reached = np.zeros(self.n_episodes, dtype=bool)
+        for e in range(self.n_episodes):
+            state = env.reset(seed=env_seed if e == 0 else None)
+            uniforms = rng.random((max_steps, 2)).tolist()
+            t = d = 0
+            total = 0.0
+            while t < max_steps:
+                u_explore, u_pick = uniforms[d]
+                d += 1
+                row = q[state]
+                if u_explore < epsilon:
+                    option = min(int(u_pick * n_options), n_options - 1)
+                else:
+                    ties = np.flatnonzero(row == row.max())
+                    option = int(ties[min(int(u_pick * ties.size), ties.size - 1)])
+                discounted, discount, duration = 0.0, 1.0, 0
+                terminated = truncated = False
+                for action in options[option]:
+                    next_state, reward, terminated, truncated = env.step(action)
+                    discounted += discount * reward
+                    discount *= gamma
+                    duration += 1
+                    t += 1
+                    total += reward
+                    if terminated or truncated or t >= max_steps:
+                        break
+                # SMDP update (see smdp_q_update); no bootstrap after termination.
+                target = discounted if terminated else discounted + gamma**duration * q[next_state].max()
+                row[option] += alpha * (target - row[option])
+                state = next_state
+                if terminated:
+                    reached[e] = getattr(env, "reached_goal", True)
+                    break
+                if truncated:
+                    break
+            returns[e], steps[e] = total, t
+        return returns, steps, reached
+
+    def greedy_rollout(self, world) -> tuple[float, int]:
         """Run the learnt greedy policy once (lowest option id on ties).
 
         Returns
@@ -786,7 +1012,7 @@ class MacroQLearning:
         return total, t
 
 
-def run_trials(world: GridWorld, *, macros=(), n_trials: int = 10, random_state=None, **params):
+def run_trials(world, *, macros=(), n_trials: int = 10, random_state=None, **params):
     """Train one :class:`MacroQLearning` per trial, each with its own seed.
 
     The trials' seeds are drawn up front from ``random_state``, so the same
@@ -795,7 +1021,7 @@ def run_trials(world: GridWorld, *, macros=(), n_trials: int = 10, random_state=
 
     Parameters
     ----------
-    world : GridWorld
+    world : GridWorld or DiscretizedEnv
     macros : sequence of sequences of int, or callable, default=()
         Passed to every agent; ``()`` trains the plain baseline. A callable is
         called once per trial with a seeded :class:`numpy.random.Generator` and

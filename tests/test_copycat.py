@@ -9,6 +9,7 @@ import pytest
 
 from rushml.copycat import (
     ACTION_NAMES,
+    DiscretizedEnv,
     GridWorld,
     MacroQLearning,
     count_action_ngrams,
@@ -16,6 +17,7 @@ from rushml.copycat import (
     learning_curve,
     make_serpentine_world,
     mine_action_sequences,
+    record_demonstrations,
     run_trials,
     smdp_q_update,
 )
@@ -220,6 +222,7 @@ def test_update_rejects_no_rewards_and_bad_rates():
 def reference_fit(world: GridWorld, options, *, n_episodes, alpha, gamma, epsilon, seed):
     """Plain-Python SMDP Q-learning reading the same random stream as the kernel."""
     rng = np.random.default_rng(seed)
+    rng.integers(0, 2**31 - 1)  # the environment's seed, drawn first by fit
     q = np.zeros((world.n_states, len(options)))
     returns, steps = [], []
     for _ in range(n_episodes):
@@ -408,3 +411,132 @@ def test_learning_curve_band_narrows_with_more_trials():
 def test_learning_curve_needs_two_trials():
     with pytest.raises(ValueError, match=r"n_trials >= 2.*\(1, 3\)"):
         learning_curve(np.zeros((1, 3)))
+
+
+# -- Gymnasium-style environments ---------------------------------------------------
+
+
+class Box:
+    def __init__(self, low, high):
+        self.low, self.high = np.asarray(low, float), np.asarray(high, float)
+        self.shape = self.low.shape
+
+
+class Discrete:
+    def __init__(self, n):
+        self.n = n
+
+
+class Line:
+    """A Gymnasium-style walk on [0, 1]: action 1 steps +0.1, action 0 steps -0.1; ends at 1."""
+
+    observation_space = Box([0.0], [1.0])
+    action_space = Discrete(2)
+
+    def reset(self, seed=None):
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        self.x = float(self.rng.uniform(0.0, 0.3))
+        return np.array([self.x]), {}
+
+    def step(self, action):
+        self.x = min(max(self.x + (0.1 if action == 1 else -0.1), 0.0), 1.0)
+        done = self.x >= 0.999
+        return np.array([self.x]), -1.0, done, False, {}
+
+
+def test_discretized_states_match_a_numpy_grid_reference():
+    env = DiscretizedEnv(Line(), bins=[7], max_steps=5)
+    wide = DiscretizedEnv(Line(), bins=5, low=[-1.0], high=[2.0], max_steps=5)
+    x = np.random.default_rng(0).uniform(-2, 3, size=500)  # many outside the bounds
+    for e in (env, wide):
+        cells = np.clip(np.floor((x - e.low[0]) / (e.high[0] - e.low[0]) * e.bins[0]), 0, e.bins[0] - 1)
+        assert [e.state_of([v]) for v in x] == cells.astype(int).tolist()
+
+
+def test_discretized_states_of_two_dimensions_are_row_major():
+    class Plane(Line):
+        observation_space = Box([-1.0, 0.0], [1.0, 10.0])
+
+    env = DiscretizedEnv(Plane(), bins=(4, 5), max_steps=5)
+    # (-0.9 -> bin 0 of 4, 9.9 -> bin 4 of 5) -> 0*5 + 4; (0.6 -> 3, 2.5 -> 1) -> 3*5 + 1
+    assert env.state_of([-0.9, 9.9]) == 4
+    assert env.state_of([0.6, 2.5]) == 16
+    assert env.n_states == 20
+
+
+def test_discretized_env_truncates_and_can_make_the_reward_sparse():
+    env = DiscretizedEnv(Line(), bins=10, max_steps=3, sparse_reward=True)
+    env.reset(seed=0)
+    assert [env.step(0)[1:] for _ in range(3)] == [(0.0, False, False)] * 2 + [(0.0, False, True)]
+    env = DiscretizedEnv(Line(), bins=10, max_steps=30, sparse_reward=True)
+    env.reset(seed=0)
+    out = [env.step(1)]
+    while not out[-1][2]:
+        out.append(env.step(1))
+    assert 7 <= len(out) <= 10  # from x in [0, 0.3) to 1 in steps of 0.1
+    assert out[-1][1:] == (1.0, True, False) and env.reached_goal
+    assert [o[1] for o in out[:-1]] == [0.0] * (len(out) - 1)  # Line's -1s replaced by 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bins": 0}, "bins must be positive integers, got 0"),
+        ({"low": [0.0, 1.0]}, "low and high must have 1 values"),
+        ({"low": [1.0], "high": [1.0]}, "high must exceed low"),
+        ({"low": [-np.inf]}, "must be finite"),
+        ({}, "max_steps is required"),
+    ],
+)
+def test_discretized_env_rejects_bad_grids(kwargs, match):
+    kwargs = {"max_steps": 5, **kwargs} if "max_steps is" not in match else kwargs
+    with pytest.raises(ValueError, match=match):
+        DiscretizedEnv(Line(), **kwargs)
+
+
+class Adapter:
+    """Hides a GridWorld's type, so that fit takes the step-by-step Python path."""
+
+    def __init__(self, world):
+        self.world = world
+        self.n_states, self.n_actions, self.max_steps = world.n_states, 4, world.max_steps
+
+    def reset(self, seed=None):
+        return self.world.reset()
+
+    def step(self, action):
+        out = self.world.step(action)
+        self.reached_goal = self.world.reached_goal
+        return out
+
+
+def test_python_loop_for_other_environments_matches_the_compiled_grid_loop():
+    world = GridWorld(["#######", "#S...G#", "#.~...#", "#######"], max_steps=25)
+    kwargs = {"macros": [(R, R, R), (D, R)], "n_episodes": 80, "epsilon": 0.2, "random_state": 2}
+    compiled = MacroQLearning(**kwargs).fit(world)
+    python = MacroQLearning(**kwargs).fit(Adapter(world))
+    np.testing.assert_allclose(python.q_table_, compiled.q_table_, rtol=0, atol=1e-12)
+    assert python.episode_steps_.tolist() == compiled.episode_steps_.tolist()
+    assert python.first_reward_episode_ == compiled.first_reward_episode_ is not None
+
+
+def test_fit_rejects_an_object_that_is_not_an_environment():
+    with pytest.raises(TypeError, match="lacks n_states, n_actions, max_steps"):
+        MacroQLearning().fit(object())
+
+
+def test_record_demonstrations_follows_the_policy_when_noise_is_zero():
+    env = DiscretizedEnv(Line(), bins=10, max_steps=50)
+    (demo,) = record_demonstrations(env, lambda obs: 1, 1, random_state=0)
+    assert set(demo.tolist()) == {1} and 7 <= len(demo) <= 10  # from x in [0, 0.3) to 1
+    noisy = record_demonstrations(env, lambda obs: 1, 4, noise=0.5, random_state=0)
+    assert any(0 in d for d in noisy)
+
+
+def test_mountain_car_expert_reaches_the_flag_and_its_pushes_are_mined():
+    # The real Gymnasium task: pushing along the velocity pumps energy until the flag.
+    env = DiscretizedEnv("MountainCar-v0", bins=16)
+    demos = record_demonstrations(env, lambda obs: 2 if obs[1] >= 0 else 0, 3, random_state=0)
+    assert all(len(d) < env.max_steps for d in demos)
+    assert set(mine_action_sequences(demos, length=16, n_sequences=2)) == {(0,) * 16, (2,) * 16}
