@@ -1,0 +1,443 @@
+"""The ``benchmark-results`` directive: committed benchmark JSON as a table, charts, provenance.
+
+Some comparisons cannot run while the site builds: the peer libraries of
+``benchmarks/bench_peers.py`` (omikuji, napkinXC, PECOS) are not site
+dependencies and take minutes. Their results are committed as JSON, and this
+directive renders such a file on a page::
+
+    ```{benchmark-results} /benchmarks/results/peers.json
+    ```
+
+It writes, in order: a provenance paragraph (date, CPU, commit, package
+versions, BLAS kernel, command), one table per problem (a row per method:
+status, training time, prediction time per 1,000 queries, P@1/P@3/P@5, model
+bytes, peak memory, threads) and two charts drawn with matplotlib at build time
+and embedded as inline SVG with alternative text: memory against the number of
+labels K and time against K, both on logarithmic axes, a line per method.
+
+A results file is checked before anything is rendered. A missing file, a
+missing field in a problem or a method row, or missing provenance stops the
+build with a :class:`BenchmarkResultsError` that names the file and each
+missing field. The page is rebuilt when the JSON changes.
+
+The extension knows nothing of the benchmark code: the fields it requires are
+declared here and a test checks that the benchmark writes them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import math
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import SphinxError
+from sphinx.util.docutils import SphinxDirective
+
+__version__ = "0.1.0"
+
+# -- the schema --------------------------------------------------------------------------
+
+PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "versions", "git_commit", "blas", "command")
+VERSION_FIELDS = ("numpy", "scipy", "numba")
+BLAS_FIELDS = ("internal_api", "version", "architecture")
+PROBLEM_FIELDS = ("name", "description", "n_classes", "n_train", "n_test", "methods")
+METHOD_FIELDS = (
+    "method",
+    "family",
+    "params",
+    "status",
+    "reason",
+    "train_s",
+    "predict_ms_per_1k",
+    "p_at_1",
+    "p_at_3",
+    "p_at_5",
+    "model_bytes",
+    "peak_rss_bytes",
+    "threads",
+    "threads_observed",
+)
+# Numbers every finished ("ok") method must have; other statuses may leave them null.
+MEASURED_FIELDS = (
+    "train_s",
+    "predict_ms_per_1k",
+    "p_at_1",
+    "p_at_3",
+    "p_at_5",
+    "model_bytes",
+    "peak_rss_bytes",
+)
+STATUSES = ("ok", "skipped", "timeout", "out_of_memory", "crashed", "error")
+
+
+class BenchmarkResultsError(SphinxError):
+    """A committed benchmark results file is missing, unreadable or incomplete."""
+
+    category = "Benchmark results error"
+
+
+def _missing(mapping, fields, where: str) -> list[str]:
+    return [f"{where}: missing field '{f}'" for f in fields if f not in mapping]
+
+
+def validate_results(data, rel: str) -> list[str]:
+    """Return every problem of a results document (empty when it is complete).
+
+    Parameters
+    ----------
+    data : object
+        The parsed JSON document.
+    rel : str
+        The file's name, used in the messages.
+
+    Returns
+    -------
+    list of str
+        One message per problem, each naming the file, the place and the field.
+    """
+    if not isinstance(data, dict):
+        return [f"{rel}: expected a JSON object at the top level"]
+    out: list[str] = []
+    prov = data.get("provenance")
+    if not isinstance(prov, dict):
+        out.append(f"{rel}: missing field 'provenance' (date, CPU, versions, commit, BLAS)")
+    else:
+        out += _missing(prov, PROVENANCE_FIELDS, f"{rel}: provenance")
+        for field in PROVENANCE_FIELDS:
+            if field in prov and prov[field] in (None, "", [], {}):
+                out.append(f"{rel}: provenance: field '{field}' is empty")
+        versions = prov.get("versions")
+        if isinstance(versions, dict):
+            out += _missing(versions, VERSION_FIELDS, f"{rel}: provenance.versions")
+        blas = prov.get("blas")
+        if isinstance(blas, list):
+            for i, entry in enumerate(blas):
+                if isinstance(entry, dict):
+                    out += _missing(entry, BLAS_FIELDS, f"{rel}: provenance.blas[{i}]")
+    problems = data.get("problems")
+    if not isinstance(problems, list) or not problems:
+        out.append(f"{rel}: missing field 'problems' (a non-empty list)")
+        return out
+    for i, prob in enumerate(problems):
+        if not isinstance(prob, dict):
+            out.append(f"{rel}: problems[{i}] is not an object")
+            continue
+        where = f"{rel}: problem {prob.get('name', i)!r}"
+        out += _missing(prob, PROBLEM_FIELDS, where)
+        methods = prob.get("methods")
+        if not isinstance(methods, list):
+            continue
+        for j, row in enumerate(methods):
+            if not isinstance(row, dict):
+                out.append(f"{where}: methods[{j}] is not an object")
+                continue
+            at = f"{where}, method {row.get('method', j)!r}"
+            out += _missing(row, METHOD_FIELDS, at)
+            status = row.get("status")
+            if "status" in row and status not in STATUSES:
+                out.append(f"{at}: field 'status' is {status!r}, not one of {', '.join(STATUSES)}")
+            if status == "ok":
+                for field in MEASURED_FIELDS:
+                    value = row.get(field)
+                    if field in row and not _is_number(value):
+                        out.append(f"{at}: field '{field}' must be a number, got {value!r}")
+            elif status in STATUSES and not row.get("reason"):
+                out.append(f"{at}: field 'reason' must say why the status is {status!r}")
+    return out
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_results(path: Path, rel: str) -> dict:
+    """Read and validate a results file; raise :class:`BenchmarkResultsError` on any problem."""
+    if not path.is_file():
+        raise BenchmarkResultsError(f"{rel}: benchmark results file not found")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise BenchmarkResultsError(f"{rel}: not valid JSON: {err}") from None
+    problems = validate_results(data, rel)
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise BenchmarkResultsError(f"{count} in {rel}:\n" + "\n".join(problems))
+    return data
+
+
+# -- text and tables -----------------------------------------------------------------------
+
+
+def _mib(value) -> str:
+    return "–" if value is None else f"{value / 2**20:,.1f}"
+
+
+def _num(value, digits: int) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def provenance_text(prov: dict) -> str:
+    """One sentence: when, where, which code and which libraries measured the results."""
+    versions = ", ".join(f"{k} {v}" for k, v in prov["versions"].items() if v)
+    blas = "; ".join(
+        f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in prov["blas"]
+    )
+    return (
+        f"Measured {prov['date']} on {prov['cpu']} ({prov['n_cpus']} CPUs) at commit "
+        f"{str(prov['git_commit'])[:12]}, with {versions}; BLAS: {blas or 'none loaded'}. "
+        f"Command: {prov['command']}. These are committed benchmark results: the peer "
+        "libraries do not run while the site builds."
+    )
+
+
+COLUMNS = (
+    ("method", lambda r: r["method"]),
+    ("status", lambda r: r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"),
+    ("train (s)", lambda r: _num(r["train_s"], 2)),
+    ("predict (ms / 1,000 queries)", lambda r: _num(r["predict_ms_per_1k"], 1)),
+    ("P@1", lambda r: _num(r["p_at_1"], 3)),
+    ("P@3", lambda r: _num(r["p_at_3"], 3)),
+    ("P@5", lambda r: _num(r["p_at_5"], 3)),
+    ("model on disk (MiB)", lambda r: _mib(r["model_bytes"])),
+    ("peak RSS (MiB)", lambda r: _mib(r["peak_rss_bytes"])),
+    ("threads (observed)", lambda r: f"{r['threads']} ({r['threads_observed'] or '–'})"),
+)
+
+
+def results_table(problem: dict) -> nodes.table:
+    """Build a docutils table (with a caption) of one problem's method rows."""
+    table = nodes.table(classes=["portfolio-bench-table"])
+    title = f"{problem['name']}: {problem['description']}"
+    table += nodes.title(title, title)
+    group = nodes.tgroup(cols=len(COLUMNS))
+    table += group
+    for _ in COLUMNS:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    head += _row([name for name, _ in COLUMNS])
+    body = nodes.tbody()
+    group += body
+    for method in problem["methods"]:
+        body += _row([cell(method) for _, cell in COLUMNS])
+    return table
+
+
+def _row(cells: list[str]) -> nodes.row:
+    row = nodes.row()
+    for value in cells:
+        entry = nodes.entry()
+        entry += nodes.paragraph(str(value), str(value))
+        row += entry
+    return row
+
+
+# -- charts -------------------------------------------------------------------------------
+
+MARKERS = "osD^vP*Xh<>"
+
+
+def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
+    """Per method, the (K, value) points of the problems where it finished."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for prob in sorted(problems, key=lambda p: p["n_classes"]):
+        for row in prob["methods"]:
+            points = out.setdefault(row["method"], [])
+            value = row.get(field)
+            if row["status"] == "ok" and _is_number(value) and value > 0:
+                points.append((prob["n_classes"], float(value)))
+    return out
+
+
+def _plain(value: float, _pos=None) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+def chart_svg(problems: list[dict], panels, salt: str) -> str:
+    """Draw side-by-side log-log panels of ``field`` against K; return the SVG text.
+
+    Parameters
+    ----------
+    problems : list of dict
+        The validated problems.
+    panels : sequence of (field, ylabel, scale)
+        One panel per entry: the method field, its axis label and a factor
+        applied to the values (e.g. bytes to MiB).
+    salt : str
+        Makes the SVG's element ids unique on the page and stable across builds.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ks = sorted({p["n_classes"] for p in problems})
+
+    methods = [row["method"] for row in problems[0]["methods"]]
+    for prob in problems[1:]:
+        methods += [r["method"] for r in prob["methods"] if r["method"] not in methods]
+    colors = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(
+        {"svg.hashsalt": salt, "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10}
+    ):
+        fig = Figure(figsize=(3.6 * len(panels), 3.1), facecolor="white", layout="constrained")
+        FigureCanvasSVG(fig)
+        for index, (field, label, scale) in enumerate(panels):
+            ax = fig.add_subplot(1, len(panels), index + 1)
+            ax.set_facecolor("white")
+            series = _series(problems, field)
+            all_vals: list[float] = []
+            for m, method in enumerate(methods):
+                pts = series.get(method, [])
+                xs = [k for k, _ in pts]
+                vals = [v * scale for _, v in pts]
+                all_vals += vals
+                ax.plot(
+                    xs,
+                    vals,
+                    marker=MARKERS[m % len(MARKERS)],
+                    color=colors[m % len(colors)],
+                    label=method if pts else f"{method} (no result)",
+                    linewidth=1.5,
+                    markersize=5,
+                )
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            # Plain numbers, not powers of ten: ticks at the measured K, labelled 10,000.
+            ax.xaxis.set_major_locator(FixedLocator(ks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+            # Label the 2s, 3s and 5s between powers of ten when the data span little.
+            narrow = all_vals and max(all_vals) / min(all_vals) < 30
+            ax.yaxis.set_minor_formatter(
+                FuncFormatter(
+                    lambda v, _, narrow=narrow: (
+                        _plain(v)
+                        if narrow and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5)
+                        else ""
+                    )
+                )
+            )
+            ax.tick_params(axis="x", labelrotation=30 if len(ks) > 2 else 0)
+            ax.set_xlabel("number of labels K")
+            ax.set_ylabel(label)
+            ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
+            ax.tick_params(colors="black")
+            for side in ax.spines.values():
+                side.set_color("#444444")
+        handles, labels = fig.axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=8)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def figure_node(svg: str, alt: str, caption: str, ident: str) -> nodes.raw:
+    """Inline SVG in a ``<figure>``: the SVG is an image with alternative text."""
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" ', 1)
+    markup = (
+        f'<figure class="portfolio-bench-figure" id="{ident}">\n'
+        f'<div class="portfolio-bench-svg">{svg}</div>\n'
+        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>\n"
+    )
+    return nodes.raw("", markup, format="html")
+
+
+def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
+    """Draw the memory-versus-K and time-versus-K figures of a results file."""
+    names = sorted({r["method"] for p in problems for r in p["methods"]})
+    ks = sorted({p["n_classes"] for p in problems})
+    sizes = ", ".join(f"{k:,}" for k in ks)
+    out = []
+    specs = (
+        (
+            "memory",
+            (
+                ("model_bytes", "model on disk (MiB)", 2**-20),
+                ("peak_rss_bytes", "peak resident memory (MiB)", 2**-20),
+            ),
+            "Memory against the number of labels K, both axes logarithmic: model size on disk "
+            "(left) and peak resident memory of the process that trained and predicted (right), "
+            "one line per method. A method without a point at some K did not finish there; the "
+            "tables say why.",
+        ),
+        (
+            "time",
+            (
+                ("train_s", "training time (s)", 1.0),
+                ("predict_ms_per_1k", "prediction (ms per 1,000 queries)", 1.0),
+            ),
+            "Time against the number of labels K, both axes logarithmic: training time (left) "
+            "and prediction time per 1,000 queries (right), one line per method.",
+        ),
+    )
+    for kind, panels, caption in specs:
+        salt = hashlib.sha1(f"{docname}:{rel}:{kind}".encode()).hexdigest()[:12]
+        alt = (
+            f"Log-log line charts of {' and '.join(label for _, label, _ in panels)} against the "
+            f"number of labels K ({sizes}) for the methods {', '.join(names)}."
+        )
+        svg = chart_svg(problems, panels, salt)
+        out.append(figure_node(svg, alt, caption, f"bench-{kind}-{salt}"))
+    return out
+
+
+# -- the directive -------------------------------------------------------------------------
+
+
+class BenchmarkResultsDirective(SphinxDirective):
+    """Render a committed benchmark results JSON: provenance, tables, charts.
+
+    The argument is the file, relative to the page or, with a leading ``/``,
+    to the source directory. Option ``:no-charts:`` leaves the charts out.
+    """
+
+    required_arguments = 1
+    option_spec = {"no-charts": lambda arg: True}
+
+    def run(self) -> list[nodes.Node]:
+        """Validate the file, then return provenance, tables and charts in one container."""
+        rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
+        self.env.note_dependency(path)
+        data = load_results(Path(path), rel)
+        container = nodes.container(classes=["portfolio-bench"])
+        prov = nodes.paragraph(classes=["portfolio-bench-provenance"])
+        prov += nodes.Text(provenance_text(data["provenance"]))
+        container += prov
+        for problem in data["problems"]:
+            container += results_table(problem)
+        if "no-charts" not in self.options:
+            container.extend(charts(data["problems"], rel, self.env.docname))
+        return [container]
+
+
+CSS = "portfolio-benchmarks.css"
+
+
+def _write_css(app: Sphinx, exc) -> None:
+    if exc is None and app.builder.format == "html":
+        target = Path(app.outdir) / "_static" / CSS
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            ".portfolio-bench-svg { overflow-x: auto; background: #fff; border-radius: 4px; }\n"
+            ".portfolio-bench-svg svg { max-width: 100%; height: auto; }\n"
+            ".portfolio-bench-figure figcaption { font-size: 0.9em; margin-top: 0.3rem; }\n"
+            ".portfolio-bench-provenance { font-size: 0.9em; "
+            "color: var(--pst-color-text-muted); }\n",
+            encoding="utf-8",
+        )
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the ``benchmark-results`` directive and its small stylesheet."""
+    app.add_directive("benchmark-results", BenchmarkResultsDirective)
+    app.add_css_file(CSS)
+    app.connect("build-finished", _write_css)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

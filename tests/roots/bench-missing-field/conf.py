@@ -1,0 +1,5 @@
+# A tiny site: one page rendering a committed benchmark results file.
+project = "bench-missing-field"
+extensions = ["myst_parser", "portfolio.benchmarks"]
+exclude_patterns = ["_build"]
+nitpicky = True
