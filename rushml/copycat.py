@@ -952,6 +952,7 @@ class MacroQLearning:
         returns = np.zeros(self.n_episodes)
         steps = np.zeros(self.n_episodes, dtype=np.int64)
         reached = np.zeros(self.n_episodes, dtype=bool)
+        table = q.tolist()  # rows of Python floats: the per-step work stays out of NumPy
         for e in range(self.n_episodes):
             state = env.reset(seed=env_seed if e == 0 else None)
             uniforms = rng.random((max_steps, 2)).tolist()
@@ -960,12 +961,13 @@ class MacroQLearning:
             while t < max_steps:
                 u_explore, u_pick = uniforms[d]
                 d += 1
-                row = q[state]
+                row = table[state]
                 if u_explore < epsilon:
                     option = min(int(u_pick * n_options), n_options - 1)
                 else:
-                    ties = np.flatnonzero(row == row.max())
-                    option = int(ties[min(int(u_pick * ties.size), ties.size - 1)])
+                    best = max(row)
+                    ties = [j for j, value in enumerate(row) if value == best]
+                    option = ties[min(int(u_pick * len(ties)), len(ties) - 1)]
                 discounted, discount, duration = 0.0, 1.0, 0
                 terminated = truncated = False
                 for action in options[option]:
@@ -978,7 +980,9 @@ class MacroQLearning:
                     if terminated or truncated or t >= max_steps:
                         break
                 # SMDP update (see smdp_q_update); no bootstrap after termination.
-                target = discounted if terminated else discounted + gamma**duration * q[next_state].max()
+                target = discounted
+                if not terminated:
+                    target += gamma**duration * max(table[next_state])
                 row[option] += alpha * (target - row[option])
                 state = next_state
                 if terminated:
@@ -987,6 +991,7 @@ class MacroQLearning:
                 if truncated:
                     break
             returns[e], steps[e] = total, t
+        q[:] = table
         return returns, steps, reached
 
     def greedy_rollout(self, world) -> tuple[float, int]:
