@@ -79,7 +79,8 @@ def _as_demonstrations(demonstrations) -> list[np.ndarray]:
         demos = list(demonstrations)
     except TypeError:
         raise TypeError(
-            f"demonstrations must be a sequence of action sequences, got {type(demonstrations).__name__}"
+            "demonstrations must be a sequence of action sequences, "
+            f"got {type(demonstrations).__name__}"
         ) from None
     if len(demos) == 0:
         raise ValueError("demonstrations is empty: need at least one demonstration")
@@ -162,7 +163,7 @@ def count_action_ngrams(demonstrations, length: int) -> tuple[np.ndarray, np.nda
 def mine_action_sequences(
     demonstrations, *, length: int, n_sequences: int, min_count: int = 2
 ) -> list[tuple[int, ...]]:
-    """The ``n_sequences`` most frequent action n-grams of the demonstrations.
+    """Return the ``n_sequences`` most frequent action n-grams of the demonstrations.
 
     These are the candidate macro-actions of the copycat agent: the stretches
     of behaviour that the expert repeats most often.
@@ -368,7 +369,7 @@ def make_serpentine_world(
     max_steps: int = 400,
     random_state=None,
 ) -> GridWorld:
-    """A long winding one-cell corridor with the goal at its far end.
+    """Build a long winding one-cell corridor with the goal at its far end.
 
     The corridor runs right, climbs, runs left, climbs, and so on, for
     ``n_runs`` horizontal runs whose lengths (and climbs) are drawn at random.
@@ -545,7 +546,9 @@ class DiscretizedEnv:
         if not (np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high))):
             raise ValueError("low and high must be finite; pass them for unbounded observations")
         if np.any(self.high <= self.low):
-            raise ValueError(f"high must exceed low in every dimension, got {self.low}, {self.high}")
+            raise ValueError(
+                f"high must exceed low in every dimension, got {self.low}, {self.high}"
+            )
         self.bins = np.broadcast_to(np.asarray(bins), (dim,)).astype(np.int64)
         if np.any(self.bins < 1) or not np.all(np.asarray(bins) == np.round(bins)):
             raise ValueError(f"bins must be positive integers, got {bins!r}")
@@ -566,7 +569,9 @@ class DiscretizedEnv:
         # Plain floats: this runs once per environment step, where NumPy calls dominate.
         state = 0
         values = np.asarray(observation, dtype=np.float64).ravel().tolist()
-        for x, low, scale, n in zip(values, self._grid[0], self._grid[1], self._grid[2], strict=True):
+        for x, low, scale, n in zip(
+            values, self._grid[0], self._grid[1], self._grid[2], strict=True
+        ):
             cell = int((x - low) * scale)  # truncation = floor here: below 0 is clipped anyway
             state = state * n + (0 if cell < 0 else n - 1 if cell >= n else cell)
         return state
@@ -635,7 +640,9 @@ def record_demonstrations(
 
 
 @njit(cache=True)
-def _smdp_update(q, state, option, discounted_return, duration, next_state, terminated, alpha, gamma):
+def _smdp_update(
+    q, state, option, discounted_return, duration, next_state, terminated, alpha, gamma
+):
     """SMDP Q-learning update of one (macro-)action; returns the new value.
 
     Q(s, m) += alpha * [R + gamma**k * max_a Q(s', a) - Q(s, m)], with
@@ -654,7 +661,9 @@ def _smdp_update(q, state, option, discounted_return, duration, next_state, term
 
 
 @njit(cache=True)
-def _run_episode(q, cells, start_row, start_col, options, option_len, max_steps, alpha, gamma, epsilon, uniforms):
+def _run_episode(
+    q, cells, start_row, start_col, options, option_len, max_steps, alpha, gamma, epsilon, uniforms
+):
     """Play and learn from one episode; returns (return, steps, reached goal).
 
     Each decision reads two uniforms from ``uniforms[d]``: the first against
@@ -768,8 +777,15 @@ def smdp_q_update(
     discounted = float(np.sum(rewards * discount ** np.arange(rewards.size)))
     return float(
         _smdp_update(
-            q, int(state), int(option), discounted, rewards.size, int(next_state),
-            bool(terminated), float(learning_rate), float(discount),
+            q,
+            int(state),
+            int(option),
+            discounted,
+            rewards.size,
+            int(next_state),
+            bool(terminated),
+            float(learning_rate),
+            float(discount),
         )
     )
 
@@ -856,8 +872,11 @@ class MacroQLearning:
 
     def _validate(self, world) -> tuple[tuple[int, ...], ...]:
         """Check every parameter against ``world``; return the option sequences."""
-        missing = [a for a in ("n_states", "n_actions", "max_steps", "reset", "step")
-                   if not hasattr(world, a)]
+        missing = [
+            a
+            for a in ("n_states", "n_actions", "max_steps", "reset", "step")
+            if not hasattr(world, a)
+        ]
         if missing:
             raise TypeError(
                 f"world must be a GridWorld, DiscretizedEnv or alike; {type(world).__name__} "
@@ -880,8 +899,8 @@ class MacroQLearning:
                 isinstance(a, Integral) and 0 <= a < world.n_actions for a in m
             ):
                 raise ValueError(
-                    f"macros must be non-empty sequences of action ids in 0..{world.n_actions - 1}, "
-                    f"got {m!r}"
+                    "macros must be non-empty sequences of action ids in "
+                    f"0..{world.n_actions - 1}, got {m!r}"
                 )
         primitives = tuple((a,) for a in range(world.n_actions))
         return primitives + tuple(tuple(int(a) for a in m) for m in macros)
@@ -935,9 +954,17 @@ class MacroQLearning:
         for e in range(self.n_episodes):
             uniforms = rng.random((world.max_steps, 2))  # at most one decision per step
             returns[e], steps[e], reached[e] = _run_episode(
-                q, world.cells, world.start[0], world.start[1], table, lengths,
-                world.max_steps, float(self.learning_rate), float(self.discount),
-                float(self.epsilon), uniforms,
+                q,
+                world.cells,
+                world.start[0],
+                world.start[1],
+                table,
+                lengths,
+                world.max_steps,
+                float(self.learning_rate),
+                float(self.discount),
+                float(self.epsilon),
+                uniforms,
             )
         return returns, steps, reached
 
@@ -1053,7 +1080,9 @@ def run_trials(world, *, macros=(), n_trials: int = 10, random_state=None, **par
     seeds = np.random.default_rng(random_state).integers(0, 2**63 - 1, size=(n_trials, 2))
     agents, used = [], []
     for agent_seed, macro_seed in seeds:
-        trial_macros = macros(np.random.default_rng(int(macro_seed))) if callable(macros) else macros
+        trial_macros = (
+            macros(np.random.default_rng(int(macro_seed))) if callable(macros) else macros
+        )
         agent = MacroQLearning(macros=trial_macros, random_state=int(agent_seed), **params)
         agents.append(agent.fit(world))
         used.append(agent.options_[world.n_actions :])

@@ -282,7 +282,11 @@ def test_macro_is_aborted_when_the_episode_ends_inside_it():
     # the deterministic update sets Q(start, macro) = 0 + gamma * 1 exactly, not gamma**3.
     world = GridWorld(CORRIDOR, max_steps=10)
     agent = MacroQLearning(
-        macros=[(R, R, R, R)], n_episodes=50, learning_rate=1.0, discount=0.9, epsilon=1.0,
+        macros=[(R, R, R, R)],
+        n_episodes=50,
+        learning_rate=1.0,
+        discount=0.9,
+        epsilon=1.0,
         random_state=0,
     ).fit(world)
     start = world.state_of(*world.start)
@@ -301,7 +305,12 @@ def test_init_stores_parameters_as_given():
     macros = [[1, 1]]
     agent = MacroQLearning(macros=macros, n_episodes=7, learning_rate=1, epsilon=0, random_state=3)
     assert agent.macros is macros
-    assert (agent.n_episodes, agent.learning_rate, agent.epsilon, agent.random_state) == (7, 1, 0, 3)
+    assert (agent.n_episodes, agent.learning_rate, agent.epsilon, agent.random_state) == (
+        7,
+        1,
+        0,
+        3,
+    )
     assert not hasattr(agent, "q_table_")
     with pytest.raises(TypeError):
         MacroQLearning([[1, 1]])  # keyword-only
@@ -450,7 +459,9 @@ def test_discretized_states_match_a_numpy_grid_reference():
     wide = DiscretizedEnv(Line(), bins=5, low=[-1.0], high=[2.0], max_steps=5)
     x = np.random.default_rng(0).uniform(-2, 3, size=500)  # many outside the bounds
     for e in (env, wide):
-        cells = np.clip(np.floor((x - e.low[0]) / (e.high[0] - e.low[0]) * e.bins[0]), 0, e.bins[0] - 1)
+        cells = np.clip(
+            np.floor((x - e.low[0]) / (e.high[0] - e.low[0]) * e.bins[0]), 0, e.bins[0] - 1
+        )
         assert [e.state_of([v]) for v in x] == cells.astype(int).tolist()
 
 
