@@ -155,6 +155,8 @@ def _bib_syntax_problem(err: PybtexError, text: str, rel: str) -> Problem:
     key = getattr(parser, "current_entry_key", None) or (line and _last_entry_before(text, line)) or None
     name = getattr(parser, "current_field_name", None)
     message = re.sub(r"^syntax error in line \d+: ", "", message)
+    if message == "'}' expected" and name:
+        message += f" (is a comma missing after field '{name}'?)"
     return Problem(rel, key, name, f"malformed BibTeX: {message}", "syntax", line)
 
 
@@ -307,5 +309,6 @@ def get_data(env) -> PortfolioData:
 
 def setup(app: Sphinx) -> dict:
     """Register the data loader."""
-    app.connect("builder-inited", builder_inited)
+    # Before sphinxcontrib-bibtex (priority 500), which would crash on a malformed file.
+    app.connect("builder-inited", builder_inited, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

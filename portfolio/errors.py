@@ -55,7 +55,7 @@ class Problem:
             parts.append(f"entry '{self.key}'")
         if self.field is not None:
             parts.append(f"field '{self.field}'")
-        return ", ".join([*parts, self.message]) if not parts else f"{', '.join(parts)}: {self.message}"
+        return f"{', '.join(parts)}: {self.message}" if parts else self.message
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what} [portfolio.{self.subtype}]"

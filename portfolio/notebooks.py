@@ -1,0 +1,487 @@
+"""What the build learns about each executed notebook, shared by the notebook extensions.
+
+MyST-NB executes every notebook (through jupyter-cache) while Sphinx reads it. This
+module adds one hidden cell at the end of each notebook's source before it is parsed: a
+*probe* that prints the kernel's peak memory, the versions of the packages it used, the CPU
+model, the commit and the seed. After the notebook is read, the executed copy that
+MyST-NB writes to its output folder is scanned for the probe's line, the glued values
+(``myst_nb.glue``) and the knobs cell (tagged ``parameters``). The result, one
+:class:`NotebookRecord` per notebook, lives in the Sphinx environment, so a cached
+rebuild keeps it without running anything.
+
+The probe is part of the executed source, so jupyter-cache keys its cache on it: changing
+:data:`PROBE_CODE` re-executes every notebook once.
+
+Consumers: :mod:`portfolio.execution` (budget box, provenance footer, execution report),
+:mod:`portfolio.launch` (launch and download buttons, ``.ipynb`` downloads),
+:mod:`portfolio.gallery` (notebook gallery) and :mod:`portfolio.claims`
+(reproducibility table).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
+from sphinx.util import logging
+
+__all__ = ["NotebookRecord", "PROBE_TAG", "records", "strip_probe"]
+
+logger = logging.getLogger(__name__)
+
+#: Tag of the injected probe cell (``remove-cell`` keeps it off the page).
+PROBE_TAG = "portfolio-probe"
+#: The probe prints one line starting with this marker, followed by JSON.
+PROBE_MARKER = "PORTFOLIO_PROBE "
+
+# The probe runs in the notebook's kernel. It reads peak resident memory of the kernel
+# and of its child processes (joblib or Dask workers): finished children through
+# RUSAGE_CHILDREN (the largest one), live ones through /proc/<pid>/status VmHWM. Their
+# sum is an upper bound on what the notebook held at once. Names start with an
+# underscore and are deleted, so the reader's namespace is left as it was.
+PROBE_CODE = r'''
+def _portfolio_probe(packages):
+    import importlib.metadata, json, os, platform, resource, subprocess, sys
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+    kernel = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    finished = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    live = 0
+    if os.path.isdir("/proc"):
+        parent = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    pass
+        todo, mine = [os.getpid()], []
+        while todo:
+            pid = todo.pop()
+            kids = [p for p, pp in parent.items() if pp == pid]
+            mine += kids
+            todo += kids
+        for pid in mine:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            live += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+    versions = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(l.split(":", 1)[1].strip() for l in info if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    user = globals()
+    seed = next((user[n] for n in ("seed", "random_state", "SEED") if n in user), None)
+    print("PORTFOLIO_PROBE " + json.dumps({
+        "peak_bytes": kernel + finished + live, "kernel_peak_bytes": kernel,
+        "children_peak_bytes": finished + live, "versions": versions, "cpu": cpu,
+        "cores": os.cpu_count(), "commit": commit or "unknown",
+        "seed": seed if isinstance(seed, (int, float, str, type(None))) else repr(seed),
+    }))
+_portfolio_probe(PACKAGES)
+del _portfolio_probe
+'''
+
+
+@dataclass
+class NotebookRecord:
+    """What one build learned about one executed notebook."""
+
+    docname: str
+    source: str  # path relative to the source directory, e.g. "notebooks/mach.md"
+    title: str = ""
+    description: str = ""
+    succeeded: bool = False
+    method: str = ""
+    runtime: float | None = None  # seconds, kernel start to finish (jupyter-cache)
+    executed_at: float | None = None  # POSIX time of the execution (cached: of the cached run)
+    peak_bytes: int | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    cpu: str = ""
+    cores: int | None = None
+    commit: str = ""
+    seed: Any = None
+    glue: dict[str, Any] = field(default_factory=dict)  # key -> float, int, bool or str
+    knobs: list[dict[str, str]] = field(default_factory=list)  # name, value, comment
+    thumbnail: dict[str, str] | None = None  # uri, alt of the notebook's first figure
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as plain data."""
+        return asdict(self)
+
+
+# -- Configuration -----------------------------------------------------------------------
+
+
+def _https_url(name: str, value: Any) -> str:
+    if not isinstance(value, str) or urlsplit(value).scheme != "https" or not urlsplit(value).netloc:
+        raise ConfigError(f"{name} must be an https:// URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def _relative_path(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or value.startswith("/") or ".." in value.split("/"):
+        raise ConfigError(f"{name} must be a path relative to the source directory, got {value!r}")
+    return value.strip("/")
+
+
+def _plain_string(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._/-]+", value):
+        raise ConfigError(f"{name} must be a branch or tag name, got {value!r}")
+    return value
+
+
+def _string_list(name: str, value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{name} must be a list of package names, got {value!r}")
+    return list(value)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One ``portfolio_*`` setting: name, default, validator, help."""
+
+    name: str
+    default: Any
+    check: Callable[[str, Any], Any]
+    help: str
+
+
+OPTIONS = (
+    Option("portfolio_repository_url", "https://github.com/Tharun24/medini-portfolio", _https_url,
+           "public GitHub repository of this site (Binder, Colab and source links)"),
+    Option("portfolio_repository_branch", "main", _plain_string, "branch the launch links open"),
+    Option("portfolio_binder_url", "https://mybinder.org", _https_url, "BinderHub to launch on"),
+    Option("portfolio_colab_dir", "notebooks/ipynb", _relative_path,
+           "folder of the committed .ipynb copies that Colab opens"),
+    Option("portfolio_budget_seconds", 60, _positive, "wall-time budget of one notebook, seconds"),
+    Option("portfolio_budget_memory_mb", 1536, _positive, "peak-memory budget of one notebook, MiB"),
+    Option("portfolio_claims_file", "publications/claims.yaml", _relative_path,
+           "the papers' claims that the notebooks re-measure"),
+    Option("portfolio_reproducibility_page", "reproducibility", _relative_path,
+           "docname of the page holding the full claims table"),
+    Option("portfolio_provenance_packages", ["numpy", "scipy", "numba", "joblib", "matplotlib"],
+           _string_list, "packages whose versions the provenance footer lists"),
+)
+
+
+def check_config(app: Sphinx, config) -> None:
+    """Validate every ``portfolio_*`` notebook setting once, naming the bad one."""
+    for option in OPTIONS:
+        config[option.name] = option.check(option.name, config[option.name])
+
+
+# -- The probe ---------------------------------------------------------------------------
+
+
+def probe_source(packages: list[str]) -> str:
+    """The probe cell's code, with the list of packages to report."""
+    return PROBE_CODE.replace("PACKAGES", repr(list(packages))).strip("\n")
+
+
+def is_notebook_source(path: Path, text: str) -> str | None:
+    """``"myst"`` for a MyST text notebook, ``"ipynb"`` for a notebook file, else None."""
+    if path.suffix == ".ipynb":
+        return "ipynb"
+    if path.suffix == ".md":
+        from myst_nb.core.read import is_myst_markdown_notebook
+
+        if is_myst_markdown_notebook(text):
+            return "myst"
+    return None
+
+
+def inject_probe(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Append the hidden probe cell to a notebook's source before MyST-NB reads it."""
+    path = Path(app.env.doc2path(docname))
+    kind = is_notebook_source(path, source[0])
+    code = probe_source(app.config.portfolio_provenance_packages)
+    if kind == "myst":
+        source[0] = source[0].rstrip("\n") + f"\n\n````{{code-cell}} ipython3\n:tags: [remove-cell, {PROBE_TAG}]\n\n{code}\n````\n"
+    elif kind == "ipynb":
+        notebook = nbformat.reads(source[0], as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": ["remove-cell", PROBE_TAG]}))
+        source[0] = nbformat.writes(notebook)
+
+
+def is_probe(cell) -> bool:
+    """Whether a notebook cell is the injected probe."""
+    return PROBE_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def strip_probe(notebook) -> Any:
+    """The notebook without the probe cell (for downloads)."""
+    notebook.cells = [cell for cell in notebook.cells if not is_probe(cell)]
+    return notebook
+
+
+# -- Reading the executed notebook ---------------------------------------------------------
+
+_NUMPY_SCALAR = re.compile(r"^np\.\w+\((.*)\)$")
+
+
+def glue_value(text: str) -> Any:
+    """A glued value's ``text/plain`` form as a Python number, bool or string."""
+    text = text.strip()
+    match = _NUMPY_SCALAR.match(text)
+    if match:
+        text = match.group(1)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, int | float | bool | str) else text
+
+
+def read_glue(notebook) -> dict[str, Any]:
+    """Every value glued in an executed notebook, by key."""
+    found: dict[str, Any] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            if meta and "text/plain" in output.get("data", {}):
+                found[meta["name"]] = glue_value(output["data"]["text/plain"])
+    return found
+
+
+def read_probe(notebook) -> dict[str, Any] | None:
+    """The probe's measurements, or None when the probe did not print."""
+    for cell in notebook.cells:
+        if not is_probe(cell):
+            continue
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            for line in text.splitlines():
+                if line.startswith(PROBE_MARKER):
+                    return json.loads(line[len(PROBE_MARKER):])
+    return None
+
+
+def read_knobs(notebook) -> list[dict[str, str]]:
+    """The knobs cell (tagged ``parameters``): each assignment, its value and its comment."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return parse_knobs(cell.source)
+    return []
+
+
+def parse_knobs(code: str) -> list[dict[str, str]]:
+    """Assignments of a knobs cell with the comment on the same line (the paper's value)."""
+    comments: dict[int, str] = {}
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token.string.lstrip("#").strip()
+    knobs = []
+    for stmt in ast.parse(code).body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            lines = range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+            comment = " ".join(comments[n] for n in lines if n in comments)
+            knobs.append({"name": stmt.targets[0].id, "value": ast.get_source_segment(code, stmt.value) or "",
+                          "comment": comment})
+    return knobs
+
+
+def first_figure(doctree: nodes.document) -> dict[str, str] | None:
+    """The first image on a page, as its URI and alt text."""
+    for image in doctree.findall(nodes.image):
+        if image.get("uri"):
+            return {"uri": image["uri"], "alt": image.get("alt", "")}
+    return None
+
+
+def page_title_and_description(doctree: nodes.document) -> tuple[str, str]:
+    """The page's first heading and the first paragraph after it."""
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None:
+        return "", ""
+    title = section[0].astext() if section.children and isinstance(section[0], nodes.title) else ""
+    paragraph = next((c for c in section.children if isinstance(c, nodes.paragraph)), None)
+    return title, paragraph.astext().replace("\n", " ") if paragraph is not None else ""
+
+
+def collect(app: Sphinx, doctree: nodes.document) -> None:
+    """After a notebook is read, record what its execution measured."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    env = app.env
+    docname = env.docname
+    exec_data = NbMetadataCollector.get_exec_data(env, docname)
+    if not exec_data:
+        return
+    executed = Path(env.mystnb_config.output_folder, *f"{docname}.ipynb".split("/"))
+    source = Path(env.doc2path(docname)).relative_to(app.srcdir).as_posix()
+    record = NotebookRecord(docname=docname, source=source)
+    record.title, record.description = page_title_and_description(doctree)
+    record.succeeded = bool(exec_data.get("succeeded"))
+    record.method = str(exec_data.get("method", ""))
+    record.runtime = exec_data.get("runtime")
+    record.executed_at = exec_data.get("mtime")
+    record.thumbnail = first_figure(doctree)
+    if executed.is_file():
+        notebook = nbformat.read(executed, as_version=4)
+        record.glue = read_glue(notebook)
+        record.knobs = read_knobs(notebook)
+        probe = read_probe(notebook)
+        if probe is None and record.succeeded:
+            logger.warning(
+                f"notebook {docname!r}: the build's probe cell printed nothing, so its memory "
+                "and provenance are unknown",
+                type="portfolio", subtype="probe", location=docname,
+            )
+        elif probe is not None:
+            record.peak_bytes = probe.get("peak_bytes")
+            record.versions = probe.get("versions", {})
+            record.cpu = probe.get("cpu", "")
+            record.cores = probe.get("cores")
+            record.commit = probe.get("commit", "")
+            record.seed = probe.get("seed")
+    records(env)[docname] = record
+    app.emit("portfolio-notebook-read", doctree, record)
+
+
+def records(env) -> dict[str, NotebookRecord]:
+    """The notebook records of this environment, by docname."""
+    if not hasattr(env, "portfolio_notebooks"):
+        env.portfolio_notebooks = {}
+    return env.portfolio_notebooks
+
+
+def purge(app: Sphinx, env, docname: str) -> None:
+    records(env).pop(docname, None)
+
+
+def merge(app: Sphinx, env, docnames, other) -> None:
+    mine = records(env)
+    for docname, record in records(other).items():
+        if docname in docnames:
+            mine[docname] = record
+
+
+#: Pages whose content is derived from notebook records; they are re-read on every build,
+#: so a notebook that changed (or was added or removed) shows on them at once.
+def _dependent_docs(env) -> set[str]:
+    if not hasattr(env, "portfolio_dependent_docs"):
+        env.portfolio_dependent_docs = set()
+    return env.portfolio_dependent_docs
+
+
+def depends_on_notebooks(env, docname: str) -> None:
+    """Mark a page as showing data from every notebook (re-read each build)."""
+    _dependent_docs(env).add(docname)
+
+
+def outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    return sorted(d for d in _dependent_docs(env) if d in env.found_docs and d not in changed)
+
+
+def purge_dependent(app: Sphinx, env, docname: str) -> None:
+    _dependent_docs(env).discard(docname)
+
+
+def merge_dependent(app: Sphinx, env, docnames, other) -> None:
+    _dependent_docs(env).update(_dependent_docs(other))
+
+
+def relative_uri(app: Sphinx, fromdoc: str, target: str) -> str:
+    """A link from a page to a file or page path in the output (``target`` relative to the root)."""
+    from sphinx.util.osutil import relative_uri as _relative
+
+    return _relative(app.builder.get_target_uri(fromdoc), target)
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the settings, the probe and the record collector."""
+    for option in OPTIONS:
+        app.add_config_value(option.name, option.default, "env", description=option.help)
+    app.add_event("portfolio-notebook-read")  # (app, doctree, record) after a notebook is read
+    app.connect("config-inited", check_config)
+    app.connect("source-read", inject_probe)
+    app.connect("doctree-read", collect, priority=400)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("env-purge-doc", purge_dependent)
+    app.connect("env-merge-info", merge_dependent)
+    app.connect("env-get-outdated", outdated)
+    return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# -- Docutils helpers shared by the notebook extensions ------------------------------------
+
+
+def table(headers: list[str], rows: list[list[nodes.Node | str]], *, classes: list[str] = (),
+          widths: list[int] | None = None) -> nodes.table:
+    """A plain docutils table; a string cell becomes a text paragraph (escaped by the writer)."""
+    tab = nodes.table(classes=["portfolio-table", *classes])
+    group = nodes.tgroup(cols=len(headers))
+    tab += group
+    for width in widths or [1] * len(headers):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    head += _row(headers)
+    body = nodes.tbody()
+    group += body
+    for row in rows:
+        body += _row(row)
+    return tab
+
+
+def _row(cells: list[nodes.Node | str]) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        if isinstance(cell, str):
+            entry += nodes.paragraph(cell, cell)
+        elif isinstance(cell, nodes.paragraph | nodes.table | nodes.container | nodes.bullet_list):
+            entry += cell
+        else:
+            para = nodes.paragraph()
+            para += cell
+            entry += para
+        row += entry
+    return row
+
+
+def link(app: Sphinx, fromdoc: str, todoc: str, text: str, anchor: str = "") -> nodes.reference:
+    """A link from one page to another page (optionally an anchor on it)."""
+    uri = relative_uri(app, fromdoc, app.builder.get_target_uri(todoc))
+    return nodes.reference(text, text, refuri=uri + (f"#{anchor}" if anchor else ""), internal=True)
+
+
+def megabytes(value: int | None) -> str:
+    """Bytes as MB for people (``-`` when unknown)."""
+    return "–" if value is None else f"{value / 2**20:,.0f} MB"

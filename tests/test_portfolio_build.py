@@ -1,0 +1,299 @@
+"""The portfolio extension on tiny sites: rendering from data, and every bad input stopping the build.
+
+Each case is a folder under ``tests/roots/``: ``base`` is a complete tiny site (two papers, a
+demo page, talks, news, a profile); every other folder holds only the files that differ from
+``base``, and the test overlays it on a copy of ``base``. Builds run in-process (about half a
+second each); one test runs the real command line to show what the owner sees.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from pybtex.database import parse_string
+from sphinx.application import Sphinx
+from sphinx.util.docutils import docutils_namespace
+
+from portfolio.errors import PortfolioConfigError, PortfolioDataError
+
+ROOTS = Path(__file__).parent / "roots"
+BIB = "publications/publications.bib"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class Built:
+    src: Path
+    html: Path
+    warnings: str
+
+    def soup(self, page: str) -> BeautifulSoup:
+        return BeautifulSoup((self.html / page).read_text(encoding="utf-8"), "html.parser")
+
+
+def make_site(tmp_path: Path, case: str | None = None) -> Path:
+    """Copy the base tiny site, then overlay the case's files."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOTS / "base", src)
+    if case is not None:
+        shutil.copytree(ROOTS / case, src, dirs_exist_ok=True)
+    return src
+
+
+def build(src: Path, **overrides) -> Built:
+    """Build ``src`` to HTML in-process; data errors raise before anything is written."""
+    out = src.parent / "html"
+    warnings = StringIO()
+    # A fresh docutils registry per build, as sphinx.testing does: several apps share one process.
+    with docutils_namespace():
+        app = Sphinx(
+            str(src),
+            str(src),
+            str(out),
+            str(src.parent / "doctrees"),
+            "html",
+            confoverrides=overrides,
+            status=StringIO(),
+            warning=warnings,
+            freshenv=True,
+        )
+        app.build()
+    return Built(src, out, ANSI.sub("", warnings.getvalue()))
+
+
+def data_error(tmp_path: Path, case: str) -> tuple[list[str], str, Path]:
+    """Build a bad case; return its problems, the logged errors, and the output folder."""
+    src = make_site(tmp_path, case)
+    with pytest.raises(PortfolioDataError) as exc:
+        build(src)
+    return [str(p) for p in exc.value.problems], str(exc.value), src.parent / "html"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Built:
+    built = build(make_site(tmp_path_factory.mktemp("base")))
+    assert built.warnings == "", built.warnings
+    return built
+
+
+# -- Bad input: each case fails the build with one message naming file, entry and field --------------
+
+BAD_BIB = {
+    "bib-malformed": f"{BIB}:3: entry 'owner2020fast', field 'title': malformed BibTeX: "
+    "'}' expected (is a comma missing after field 'title'?) [portfolio.syntax]",
+    "bib-missing-title": f"{BIB}:1: entry 'owner2020fast', field 'title': required field is missing "
+    "[portfolio.missing_field]",
+    "bib-missing-author": f"{BIB}:1: entry 'owner2020fast', field 'author': required field is missing "
+    "[portfolio.missing_field]",
+    "bib-missing-year": f"{BIB}:1: entry 'owner2020fast', field 'year': required field is missing "
+    "[portfolio.missing_field]",
+    "bib-missing-venue": f"{BIB}:1: entry 'owner2020fast', field 'venue': required field is missing "
+    "[portfolio.missing_field]",
+    "bib-duplicate-key": f"{BIB}:23: entry 'owner2020fast', field 'key': duplicate key "
+    "(first defined on line 1) [portfolio.duplicate]",
+    "bib-demo-missing": f"{BIB}:1: entry 'owner2020fast', field 'demo': demo notebook 'nosuch' does not exist "
+    "(looked for notebooks/nosuch.md, notebooks/nosuch.ipynb) [portfolio.demo]",
+    "bib-no-demo-reason": f"{BIB}:13: entry 'other2019slow', field 'demo': required field is missing: "
+    "name the demo notebook, or say why there is none in nodemo [portfolio.missing_field]",
+    "bib-javascript-link": f"{BIB}:1: entry 'owner2020fast', field 'pdf': link 'javascript:alert(1)' "
+    "must be https:// or relative (scheme 'javascript') [portfolio.link]",
+    "bib-unknown-field": f"{BIB}:1: entry 'owner2020fast', field 'pfd': unknown field (did you mean 'pdf'?) "
+    "[portfolio.unknown_field]",
+    "bib-bad-year": f"{BIB}:1: entry 'owner2020fast', field 'year': must be a whole number, got 'twenty' "
+    "[portfolio.schema]",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BIB))
+def test_bad_bibtex_stops_the_build_with_one_message_naming_file_entry_and_field(tmp_path, case):
+    problems, message, out = data_error(tmp_path, case)
+    assert problems == [BAD_BIB[case]]
+    assert BAD_BIB[case] in message
+    assert not (out / "index.html").exists(), "a data error must stop the build before any page is written"
+
+
+def test_command_line_build_prints_the_data_error_and_fails(tmp_path):
+    src = make_site(tmp_path, "bib-unknown-field")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", str(src), str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    expected = (
+        f"{BIB}:1: ERROR: entry 'owner2020fast', field 'pfd': unknown field (did you mean 'pdf'?) "
+        "[portfolio.unknown_field]"
+    )
+    assert expected in proc.stderr.splitlines()
+    assert "Portfolio data error" in proc.stderr
+    assert not (out / "index.html").exists()
+
+
+def test_paper_role_with_unknown_key_fails_the_strict_build(tmp_path):
+    built = build(make_site(tmp_path, "role-unknown-key"))
+    assert "WARNING: paper: no publication with key 'nosuch2019' in publications/publications.bib " in built.warnings
+    assert "owner2020fast.md:6: " in built.warnings
+    assert built.warnings.rstrip().endswith("[portfolio.paper_key]")
+
+
+def test_paper_header_with_unknown_key_fails_the_strict_build(tmp_path):
+    built = build(make_site(tmp_path, "header-unknown-key"))
+    assert "owner2020fast.md:3: WARNING: paper-header: no publication with key 'nosuch2019'" in built.warnings
+    assert "[portfolio.paper_key]" in built.warnings
+
+
+def test_config_value_of_wrong_kind_is_refused_naming_option_and_value(tmp_path):
+    expected = r"portfolio_site_url = 'http://tiny.example.org/': expected an https:// address ending in '/'"
+    with pytest.raises(PortfolioConfigError, match=expected):
+        build(make_site(tmp_path), portfolio_site_url="http://tiny.example.org/")
+
+
+# -- Publications render from the .bib ---------------------------------------------------------------
+
+
+def test_publication_list_groups_by_year_newest_first(base):
+    page = base.soup("publications/index.html")
+    years = [h.get_text(strip=True).rstrip("#¶") for h in page.select("section > h2")]
+    assert years == ["2020", "2019"]
+    sections = page.select("section section")
+    assert [c["id"] for c in sections[0].select(".portfolio-publication")] == ["owner2020fast"]
+    assert [c["id"] for c in sections[1].select(".portfolio-publication")] == ["other2019slow"]
+
+
+def test_owner_name_is_highlighted_in_every_author_list(base):
+    page = base.soup("publications/index.html")
+    for card in page.select(".portfolio-publication"):
+        owners = card.select(".portfolio-authors strong.portfolio-owner")
+        assert [o.get_text() for o in owners] == ["Ada Owner"]
+    authors = page.select_one("#other2019slow .portfolio-authors").get_text()
+    assert authors == "Jane Doe, Ada Owner"
+
+
+def test_entry_shows_venue_badge_buttons_and_demo_button(base):
+    card = base.soup("publications/index.html").select_one("#owner2020fast")
+    assert card.select_one(".sd-badge").get_text() == "CFT 2020"
+    buttons = {a.get_text(strip=True): a["href"] for a in card.select("a.sd-btn")}
+    assert buttons == {
+        "Run the demo": "../notebooks/demo.html",
+        "PDF": "https://example.org/fast.pdf",
+        "Code": "https://example.org/fast",
+    }
+    # LaTeX case-protection braces are markup, not text.
+    assert card.select_one(".portfolio-title a").get_text() == "Fast Things"
+    assert card.select_one(".portfolio-title a")["href"] == "owner2020fast.html"
+
+
+def test_paper_without_demo_has_no_demo_button_and_keeps_relative_links(base):
+    card = base.soup("publications/index.html").select_one("#other2019slow")
+    buttons = {a.get_text(strip=True): a["href"] for a in card.select("a.sd-btn")}
+    assert buttons == {"PDF": "papers/slow.pdf"}
+
+
+def test_copyable_bibtex_reparses_and_drops_site_only_fields(base):
+    page = base.soup("publications/index.html")
+    for key in ["owner2020fast", "other2019slow"]:
+        text = page.select_one(f"#{key} .portfolio-bibtex pre").get_text()
+        bib = parse_string(text, "bibtex")
+        (entry_key, entry), = bib.entries.items()
+        assert entry_key == key
+        assert set(entry.fields) <= {"title", "booktitle", "journal", "year"}
+        assert not {"pdf", "code", "demo", "nodemo", "selected", "venue"} & {f.lower() for f in entry.fields}
+    fast = parse_string(page.select_one("#owner2020fast .portfolio-bibtex pre").get_text(), "bibtex")
+    entry = fast.entries["owner2020fast"]
+    assert entry.type == "inproceedings"
+    assert entry.fields["title"] == "Fast {Things}"
+    assert [str(p) for p in entry.persons["author"]] == ["Owner, Ada", "Doe, Jane"]
+
+
+def test_home_page_lists_only_selected_papers_with_demo_and_bibtex(base):
+    page = base.soup("index.html")
+    cards = page.select(".portfolio-selected .portfolio-publication")
+    assert len(cards) == 1
+    labels = [a.get_text(strip=True) for a in cards[0].select("a.sd-btn")]
+    assert labels[0] == "Run the demo"
+    assert cards[0].select_one(".portfolio-bibtex pre") is not None
+    assert cards[0].select_one(".portfolio-title a")["href"] == "publications/owner2020fast.html"
+
+
+def test_paper_page_header_card_and_prominent_demo_button(base):
+    page = base.soup("publications/owner2020fast.html")
+    header = page.select_one(".portfolio-paper-header")
+    assert header.select_one(".portfolio-paper-title").get_text() == "Fast Things"
+    demo = header.select_one("a.sd-btn-primary")
+    assert demo.get_text(strip=True) == "Run the demo"
+    assert "portfolio-btn-large" in demo["class"]
+    assert demo["href"] == "../notebooks/demo.html"
+
+
+def test_paper_page_carries_google_scholar_meta_tags(base):
+    page = base.soup("publications/owner2020fast.html")
+    tags = [(m["name"], m["content"]) for m in page.find_all("meta", attrs={"name": True}) if m["name"].startswith("citation_")]
+    assert tags == [
+        ("citation_title", "Fast Things"),
+        ("citation_author", "Ada Owner"),
+        ("citation_author", "Jane Doe"),
+        ("citation_publication_date", "2020"),
+        ("citation_conference_title", "Conference on Fast Things (CFT) 2020"),
+        ("citation_pdf_url", "https://example.org/fast.pdf"),
+    ]
+
+
+def test_paper_page_carries_scholarly_article_json_ld(base):
+    scripts = base.soup("publications/owner2020fast.html").find_all("script", type="application/ld+json")
+    assert len(scripts) == 1
+    doc = json.loads(scripts[0].string)
+    assert doc["@context"] == "https://schema.org"
+    assert doc["@type"] == "ScholarlyArticle"
+    assert doc["headline"] == "Fast Things"
+    assert [a["name"] for a in doc["author"]] == ["Ada Owner", "Jane Doe"]
+    assert doc["datePublished"] == "2020"
+    assert doc["url"] == "https://tiny.example.org/publications/owner2020fast.html"
+    assert doc["codeRepository"] == "https://example.org/fast"
+
+
+def test_only_paper_pages_get_scholar_metadata(base):
+    for page in ["index.html", "publications/index.html", "notebooks/demo.html"]:
+        soup = base.soup(page)
+        assert soup.find("meta", attrs={"name": "citation_title"}) is None, page
+        assert soup.find("script", type="application/ld+json") is None, page
+
+
+def test_paper_role_and_footcite_resolve_against_the_bib(base):
+    page = base.soup("publications/owner2020fast.html")
+    link = page.select_one("a.portfolio-paper-link")
+    assert link.get_text() == "Slow Things"
+    # other2019slow has no page of its own: the link goes to its entry on the list.
+    assert link["href"] == "index.html#other2019slow"
+    footnotes = page.select_one(".footnote-list").get_text(" ", strip=True)
+    assert "Slow Things" in footnotes
+
+
+def test_demo_notebook_links_back_to_its_paper(base):
+    banner = base.soup("notebooks/demo.html").select_one(".portfolio-paper-banner")
+    assert banner is not None
+    link = banner.find("a")
+    assert link["href"] == "../publications/owner2020fast.html"
+    assert link.get_text() == "Fast Things"
+
+
+def test_title_with_script_tag_renders_as_text_everywhere(tmp_path):
+    built = build(make_site(tmp_path, "xss-title"))
+    assert built.warnings == ""
+    for page in ["publications/index.html", "index.html", "publications/owner2020fast.html", "notebooks/demo.html"]:
+        html = (built.html / page).read_text(encoding="utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        assert "Fast <script>alert(1)</script> Things" in soup.get_text(), page
+        assert not [s for s in soup.find_all("script") if "alert(1)" in (s.string or "") and s.get("type") != "application/ld+json"], page
+        assert "<script>alert(1)" not in html, page
+    paper = built.soup("publications/owner2020fast.html")
+    assert paper.find("meta", attrs={"name": "citation_title"})["content"] == "Fast <script>alert(1)</script> Things"
+    ld = paper.find("script", type="application/ld+json").string
+    assert "</" not in ld
+    assert json.loads(ld)["headline"] == "Fast <script>alert(1)</script> Things"
