@@ -5,20 +5,23 @@ rarely strings together the long, specific sequence that earns it. The idea
 re-implemented here is to mine the action sequences that occur most often in a
 few expert demonstrations (frequent n-grams of actions) and to offer each of
 them to the agent as one extra action, a *macro-action*. The agent then explores
-in expert-shaped chunks and reaches the reward in far fewer episodes.
+in expert-shaped chunks, which can reach the reward in far fewer episodes.
 
-The module has four parts:
+The module's parts:
 
 * mining: :func:`count_action_ngrams` and :func:`mine_action_sequences`;
 * a deterministic sparse-reward grid world, :class:`GridWorld`, with a
   generator of long winding corridors (:func:`make_serpentine_world`) and a
   shortest-path expert (:func:`expert_demonstrations`);
+* Gymnasium tasks with box observations cut into a grid of states,
+  :class:`DiscretizedEnv`, and a recorder of a hand-written expert's episodes
+  (:func:`record_demonstrations`);
 * the learner: :class:`MacroQLearning`, tabular SMDP Q-learning whose action
   set is the primitive actions plus any macro-actions (no macros: the plain
   Q-learning baseline), with the one-step update exposed as
   :func:`smdp_q_update`;
-* :func:`run_trials`, which trains agents over several seeds for learning
-  curves and episodes-to-first-reward.
+* :func:`run_trials`, which trains agents over several seeds, and
+  :func:`learning_curve`, which averages their returns with a bootstrap band.
 
 References
 ----------
