@@ -463,9 +463,7 @@ def expert_demonstrations(
     if not isinstance(noise, Real) or not 0.0 <= noise <= 1.0:
         raise ValueError(f"noise must be a probability in [0, 1], got {noise!r}")
     rng = np.random.default_rng(random_state)
-    dist = world.distance_to_goal()
-    height, width = world.shape
-    padded = np.pad(dist, 1, constant_values=np.inf)
+    padded = np.pad(world.distance_to_goal(), 1, constant_values=np.inf)
     demos = []
     for _ in range(n_demonstrations):
         actions = []
