@@ -462,10 +462,15 @@ def run_method(
     row["threads_observed"] = int(stats["threads"]) or None
     result_file = out.with_suffix(".json")
     if timed_out:
-        row.update(status="timeout", reason=f"killed after the {time_cap:.0f} s time cap")
+        row.update(status="timeout", reason=f"killed after the {time_cap:g} s time cap")
     elif result_file.exists():
         result = json.loads(result_file.read_text())
         row.update({k: v for k, v in result.items() if k in METHOD_FIELDS})
+        if row["status"] == "error":
+            row["reason"] += (
+                f" (under the {mem_cap / 2**30:g} GiB address-space cap, a failed allocation "
+                "can surface as an error like this one)"
+            )
         if row["status"] == "ok":
             topk = np.load(out.with_suffix(".npy"))
             from rushml.metrics import precision_at_k
@@ -481,7 +486,7 @@ def run_method(
         ):
             row.update(
                 status="out_of_memory" if any(w in log for w in memory_words) else "crashed",
-                reason=f"exit {code} under the {mem_cap / 2**30:.1f} GiB address-space cap: {tail}",
+                reason=f"exit {code} under the {mem_cap / 2**30:g} GiB address-space cap: {tail}",
             )
         else:
             row.update(status="error", reason=f"exit {code}: {tail}")

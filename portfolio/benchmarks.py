@@ -31,6 +31,7 @@ import html
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -336,7 +337,22 @@ def chart_svg(problems: list[dict], panels, salt: str) -> str:
         buf = io.StringIO()
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}")
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Prefix every element id (and each reference to it): two charts on one page share none.
+
+    matplotlib numbers its groups ``figure_1``, ``axes_1``, ... in every SVG it writes.
+    """
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+
+    def swap(match: re.Match) -> str:
+        name = match.group(2)
+        return f"{match.group(1)}{prefix}-{name}" if name in ids else match.group(0)
+
+    svg = re.sub(r'(\bid=")([^"]+)', swap, svg)
+    return re.sub(r"((?:url\(|href=\")#)([^\")]+)", swap, svg)
 
 
 def figure_node(svg: str, alt: str, caption: str, ident: str) -> nodes.raw:

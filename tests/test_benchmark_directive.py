@@ -1,0 +1,223 @@
+"""The ``benchmark-results`` directive on tiny sites (tests/roots/bench-*) and its schema check."""
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from portfolio.benchmarks import (
+    METHOD_FIELDS,
+    PROVENANCE_FIELDS,
+    BenchmarkResultsError,
+    chart_svg,
+    load_results,
+    validate_results,
+)
+
+ROOTS = Path(__file__).parent / "roots"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build(root: Path, out: Path) -> subprocess.CompletedProcess:
+    """Strict HTML build of a test site (same flags as the real site)."""
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q"]
+    return subprocess.run(
+        [*cmd, str(root), str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+
+
+def copy_root(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(ROOTS / name, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def good_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bench-good")
+    src = base / "src"
+    shutil.copytree(ROOTS / "bench-good", src)
+    proc = build(src, base / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    soup = BeautifulSoup((base / "html" / "index.html").read_text(), "html.parser")
+    return src, base / "html", soup, json.loads((src / "results.json").read_text())
+
+
+@pytest.fixture()
+def good_results():
+    return json.loads((ROOTS / "bench-good" / "results.json").read_text())
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def test_good_results_render_provenance_from_the_json(good_site):
+    _, _, soup, data = good_site
+    prov = soup.select_one(".portfolio-bench-provenance").get_text(" ", strip=True)
+    assert data["provenance"]["date"] in prov
+    assert data["provenance"]["git_commit"][:12] in prov
+    assert data["provenance"]["cpu"] in prov
+    assert f"numpy {data['provenance']['versions']['numpy']}" in prov
+    blas = data["provenance"]["blas"][0]
+    assert f"{blas['internal_api']} {blas['version']} ({blas['architecture']})" in prov
+
+
+def test_good_results_render_one_table_per_problem_with_a_row_per_method(good_site):
+    _, _, soup, data = good_site
+    tables = soup.select("table.portfolio-bench-table")
+    assert len(tables) == len(data["problems"])
+    for table, problem in zip(tables, data["problems"], strict=True):
+        assert problem["name"] in table.caption.get_text()
+        rows = table.select("tbody tr")
+        assert [r.find("td").get_text(strip=True) for r in rows] == [
+            m["method"] for m in problem["methods"]
+        ]
+        for row, method in zip(rows, problem["methods"], strict=True):
+            cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+            if method["status"] == "ok":
+                assert cells[1] == "ok"
+                assert cells[4] == f"{method['p_at_1']:.3f}"
+                assert cells[7] == f"{method['model_bytes'] / 2**20:,.1f}"
+            else:
+                assert cells[1].startswith(method["status"]) and method["reason"] in cells[1]
+
+
+def test_good_results_draw_memory_and_time_charts_with_alt_text_and_captions(good_site):
+    _, _, soup, data = good_site
+    figures = soup.select("figure.portfolio-bench-figure")
+    assert len(figures) == 2
+    names = {m["method"] for p in data["problems"] for m in p["methods"]}
+    for figure, word in zip(figures, ("Memory", "Time"), strict=True):
+        svg = figure.find("svg")
+        assert svg["role"] == "img"
+        alt = svg["aria-label"]
+        assert all(name in alt for name in names)
+        assert figure.figcaption.get_text().startswith(word)
+        assert "logarithmic" in figure.figcaption.get_text()
+        # every method is in the legend
+        text = svg.get_text(" ")
+        assert all(name in text for name in names)
+    # the two inline SVGs share no element id (duplicate ids break the page's a11y)
+    ids = [tag["id"] for tag in soup.select("svg [id]")]
+    assert len(ids) == len(set(ids))
+    # and every internal reference (clip paths, markers) still points at an element
+    refs = re.findall(r'(?:url\(|href=")#([^")]+)', "".join(str(f) for f in figures))
+    assert refs and set(refs) <= set(ids)
+
+
+def test_charts_are_the_same_on_every_build(good_results):
+    # same data, same salt -> byte-identical SVG (no dates, no random ids)
+    problems = good_results["problems"]
+    panels = (("train_s", "training time (s)", 1.0),)
+    first = chart_svg(problems, panels, "abc")
+    assert first == chart_svg(copy.deepcopy(problems), panels, "abc")
+    assert first != chart_svg(problems, panels, "xyz")  # the salt changes the ids
+
+
+def test_page_is_rebuilt_when_the_results_change(good_site):
+    # Runs on the module's built site: an incremental build into the same folders.
+    src, html, _, _ = good_site
+    data = json.loads((src / "results.json").read_text())
+    data["provenance"]["date"] = "2031-01-02T03:04:05+00:00"
+    (src / "results.json").write_text(json.dumps(data))
+    proc = build(src, html)
+    assert proc.returncode == 0, proc.stderr
+    assert "2031-01-02T03:04:05+00:00" in (html / "index.html").read_text()
+
+
+# -- failing builds ---------------------------------------------------------------------------
+
+
+def test_a_missing_method_field_fails_the_build_naming_file_and_field(tmp_path):
+    proc = build(copy_root("bench-missing-field", tmp_path), tmp_path / "html")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "Benchmark results error" in log
+    assert "results.json: problem 'K=10,000', method 'mach-R4-B256': missing field 'p_at_1'" in log
+
+
+def test_missing_provenance_fails_the_build_naming_file_and_provenance(tmp_path):
+    proc = build(copy_root("bench-no-provenance", tmp_path), tmp_path / "html")
+    assert proc.returncode != 0
+    assert "results.json: missing field 'provenance'" in proc.stdout + proc.stderr
+
+
+def test_a_missing_results_file_is_an_error_naming_it(tmp_path):
+    with pytest.raises(
+        BenchmarkResultsError, match=r"^nope\.json: benchmark results file not found"
+    ):
+        load_results(tmp_path / "nope.json", "nope.json")
+
+
+def test_a_file_that_is_not_json_is_an_error_naming_it(tmp_path):
+    (tmp_path / "r.json").write_text("{not json")
+    with pytest.raises(BenchmarkResultsError, match=r"^r\.json: not valid JSON"):
+        load_results(tmp_path / "r.json", "r.json")
+
+
+# -- the schema check, field by field ----------------------------------------------------------
+
+
+def test_committed_good_results_are_complete(good_results):
+    assert validate_results(good_results, "r.json") == []
+
+
+@pytest.mark.parametrize("field", METHOD_FIELDS)
+def test_each_missing_method_field_is_named(good_results, field):
+    del good_results["problems"][0]["methods"][2][field]
+    problems = validate_results(good_results, "r.json")
+    assert any(p.endswith(f"missing field '{field}'") for p in problems), problems
+    assert all(p.startswith("r.json: ") for p in problems)
+
+
+@pytest.mark.parametrize("field", PROVENANCE_FIELDS)
+def test_each_missing_provenance_field_is_named(good_results, field):
+    del good_results["provenance"][field]
+    assert f"r.json: provenance: missing field '{field}'" in validate_results(
+        good_results, "r.json"
+    )
+
+
+@pytest.mark.parametrize("field", ["internal_api", "version", "architecture"])
+def test_blas_provenance_must_name_kernel_version_and_architecture(good_results, field):
+    del good_results["provenance"]["blas"][0][field]
+    assert f"r.json: provenance.blas[0]: missing field '{field}'" in validate_results(
+        good_results, "r.json"
+    )
+
+
+def test_empty_provenance_values_are_refused(good_results):
+    good_results["provenance"]["git_commit"] = ""
+    assert "r.json: provenance: field 'git_commit' is empty" in validate_results(
+        good_results, "r.json"
+    )
+
+
+def test_a_finished_method_needs_its_numbers(good_results):
+    row = good_results["problems"][0]["methods"][0]
+    row["train_s"] = None
+    problems = validate_results(good_results, "r.json")
+    where = f"r.json: problem 'K=1,000', method '{row['method']}'"
+    assert f"{where}: field 'train_s' must be a number, got None" in problems
+
+
+def test_an_unfinished_method_needs_a_reason_and_a_known_status(good_results):
+    bad = copy.deepcopy(good_results)
+    bad["problems"][1]["methods"][-1]["reason"] = ""
+    assert any("field 'reason' must say why" in p for p in validate_results(bad, "r.json"))
+    bad = copy.deepcopy(good_results)
+    bad["problems"][0]["methods"][0]["status"] = "great"
+    assert any("field 'status' is 'great'" in p for p in validate_results(bad, "r.json"))
+
+
+def test_no_problems_is_refused(good_results):
+    good_results["problems"] = []
+    assert "r.json: missing field 'problems' (a non-empty list)" in validate_results(
+        good_results, "r.json"
+    )
