@@ -543,6 +543,17 @@ def git_commit() -> str:
     return got.stdout.strip() if got.returncode == 0 else "unknown"
 
 
+def git_dirty() -> list[str]:
+    """Tracked files of the measured code that differ from the commit (uncommitted edits)."""
+    got = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "rushml", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return sorted(line[3:] for line in got.stdout.splitlines()) if got.returncode == 0 else []
+
+
 def provenance(argv: list[str]) -> dict:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -551,6 +562,7 @@ def provenance(argv: list[str]) -> dict:
         "python": platform.python_version(),
         "versions": package_versions(),
         "git_commit": git_commit(),
+        "git_dirty": git_dirty(),
         "blas": blas_info(),
         "command": " ".join(["python", "benchmarks/bench_peers.py", *argv]),
     }
@@ -575,7 +587,12 @@ def markdown_table(report: dict) -> str:
         "# MACH against the peers",
         "",
         f"Run {prov['date']} on {prov['cpu']} ({prov['n_cpus']} CPUs), "
-        f"commit {prov['git_commit'][:12]}.",
+        f"commit {prov['git_commit'][:12]}"
+        + (
+            f" plus uncommitted edits to {', '.join(prov['git_dirty'])}."
+            if prov["git_dirty"]
+            else "."
+        ),
         f"Command: `{prov['command']}`",
         "",
     ]
