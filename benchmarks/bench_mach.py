@@ -31,7 +31,6 @@ import numba
 import numpy as np
 import psutil
 import scipy
-import scipy.sparse as sp
 from joblib import parallel_config
 from threadpoolctl import threadpool_info
 
@@ -150,16 +149,29 @@ def part_versus_baseline(cfg, seed):
     rows = {}
     base = SoftmaxRegression(random_state=seed, **common)
     fit_s, peak = timed_fit(base, Xtr, ytr)
-    rows["baseline"] = {"train_s": fit_s, "peak_rss_bytes": peak, "model_bytes": model_nbytes(base),
-                        **evaluate(base, Xte, yte)}
+    rows["baseline"] = {
+        "train_s": fit_s,
+        "peak_rss_bytes": peak,
+        "model_bytes": model_nbytes(base),
+        **evaluate(base, Xte, yte),
+    }
     del base
     for jobs in (1, 2):
         with parallel_config(backend="threading"):
-            mach = MACHClassifier(n_buckets=cfg["n_buckets"], n_repetitions=cfg["n_repetitions"],
-                                  n_jobs=jobs, random_state=seed, **common)
+            mach = MACHClassifier(
+                n_buckets=cfg["n_buckets"],
+                n_repetitions=cfg["n_repetitions"],
+                n_jobs=jobs,
+                random_state=seed,
+                **common,
+            )
             fit_s, peak = timed_fit(mach, Xtr, ytr)
-        rows[f"mach_n_jobs_{jobs}"] = {"train_s": fit_s, "peak_rss_bytes": peak,
-                                       "model_bytes": model_nbytes(mach), **evaluate(mach, Xte, yte)}
+        rows[f"mach_n_jobs_{jobs}"] = {
+            "train_s": fit_s,
+            "peak_rss_bytes": peak,
+            "model_bytes": model_nbytes(mach),
+            **evaluate(mach, Xte, yte),
+        }
     b, m = rows["baseline"], rows["mach_n_jobs_1"]
     ratios = {
         "p_at_1_mach_over_baseline": m["p_at_1"] / b["p_at_1"],
@@ -172,12 +184,22 @@ def part_versus_baseline(cfg, seed):
     targets = {
         "p_at_1_ratio_at_least_0.9": ratios["p_at_1_mach_over_baseline"] >= 0.9,
         "params_ratio_at_least_20": ratios["params_baseline_over_mach"] >= 20,
-        "train_time_ratio_at_least_5_single_job": ratios["train_time_baseline_over_mach_1_job"] >= 5,
+        "train_time_ratio_at_least_5_single_job": ratios["train_time_baseline_over_mach_1_job"]
+        >= 5,
     }
-    return {"n_classes": K, "n_features": d, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]),
-            "nnz_per_row": Xtr.nnz / Xtr.shape[0], "n_buckets": cfg["n_buckets"],
-            "n_repetitions": cfg["n_repetitions"], "n_epochs": cfg["n_epochs"],
-            "results": rows, "ratios": ratios, "targets_met": targets}
+    return {
+        "n_classes": K,
+        "n_features": d,
+        "n_train": int(Xtr.shape[0]),
+        "n_test": int(Xte.shape[0]),
+        "nnz_per_row": Xtr.nnz / Xtr.shape[0],
+        "n_buckets": cfg["n_buckets"],
+        "n_repetitions": cfg["n_repetitions"],
+        "n_epochs": cfg["n_epochs"],
+        "results": rows,
+        "ratios": ratios,
+        "targets_met": targets,
+    }
 
 
 def part_million(cfg, seed):
@@ -185,17 +207,37 @@ def part_million(cfg, seed):
     with PeakRSS() as mem_all:
         Xtr, Xte, ytr, yte = make_data(cfg["large_n_train"], cfg["n_test"], d, K, seed)
         with parallel_config(backend="threading"):
-            mach = MACHClassifier(n_buckets=cfg["large_n_buckets"], n_repetitions=cfg["large_n_repetitions"],
-                                  n_classes=K, n_epochs=cfg["n_epochs"],
-                                  learning_rate=cfg["learning_rate"], n_jobs=2, random_state=seed)
+            mach = MACHClassifier(
+                n_buckets=cfg["large_n_buckets"],
+                n_repetitions=cfg["large_n_repetitions"],
+                n_classes=K,
+                n_epochs=cfg["n_epochs"],
+                learning_rate=cfg["learning_rate"],
+                n_jobs=2,
+                random_state=seed,
+            )
             fit_s, peak_fit = timed_fit(mach, Xtr, ytr)
         ev = evaluate(mach, Xte, yte)
-    return {"n_classes": K, "n_features": d, "n_train": int(Xtr.shape[0]), "n_test": int(Xte.shape[0]),
-            "n_buckets": cfg["large_n_buckets"], "n_repetitions": cfg["large_n_repetitions"],
-            "n_epochs": cfg["n_epochs"], "n_jobs": 2, "train_s": fit_s, "peak_rss_bytes_fit": peak_fit,
-            "peak_rss_bytes_whole_part": max(mem_all.peak, peak_fit), "model_bytes": model_nbytes(mach),
-            "baseline_model_bytes_computed": 4 * (d * K + K), **ev,
-            "targets_met": {"train_under_10_minutes": fit_s < 600, "peak_under_4_GB": max(mem_all.peak, peak_fit) < 4e9}}
+    return {
+        "n_classes": K,
+        "n_features": d,
+        "n_train": int(Xtr.shape[0]),
+        "n_test": int(Xte.shape[0]),
+        "n_buckets": cfg["large_n_buckets"],
+        "n_repetitions": cfg["large_n_repetitions"],
+        "n_epochs": cfg["n_epochs"],
+        "n_jobs": 2,
+        "train_s": fit_s,
+        "peak_rss_bytes_fit": peak_fit,
+        "peak_rss_bytes_whole_part": max(mem_all.peak, peak_fit),
+        "model_bytes": model_nbytes(mach),
+        "baseline_model_bytes_computed": 4 * (d * K + K),
+        **ev,
+        "targets_met": {
+            "train_under_10_minutes": fit_s < 600,
+            "peak_under_4_GB": max(mem_all.peak, peak_fit) < 4e9,
+        },
+    }
 
 
 def _scipy_minibatch_softmax(X, t, n_out, n_epochs, lr, seed, batch=256):
@@ -226,9 +268,11 @@ def part_base_learners(cfg, seed):
     h = (ytr * 7919 + 13) % B  # one repetition's bucket labels (any fixed hash will do)
     hte = (yte * 7919 + 13) % B
     out = {}
-    for name, fn, lr in (("numba_per_sample_sgd", _fit_softmax, cfg["learning_rate"]),
-                         ("scipy_minibatch_256", _scipy_minibatch_softmax, cfg["learning_rate"]),
-                         ("scipy_minibatch_256_lr_x32", _scipy_minibatch_softmax, 32 * cfg["learning_rate"])):
+    for name, fn, lr in (
+        ("numba_per_sample_sgd", _fit_softmax, cfg["learning_rate"]),
+        ("scipy_minibatch_256", _scipy_minibatch_softmax, cfg["learning_rate"]),
+        ("scipy_minibatch_256_lr_x32", _scipy_minibatch_softmax, 32 * cfg["learning_rate"]),
+    ):
         t0 = time.perf_counter()
         res = fn(Xtr, h, B, cfg["n_epochs"], lr, seed)
         el = time.perf_counter() - t0
@@ -242,28 +286,59 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--baseline-budget-gb", type=float, default=1.5,
-                   help="memory budget of the baseline's weight matrix; sets K of part 1")
+    p.add_argument(
+        "--baseline-budget-gb",
+        type=float,
+        default=1.5,
+        help="memory budget of the baseline's weight matrix; sets K of part 1",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mach.json")
     args = p.parse_args(argv)
     if args.quick:
-        cfg = dict(n_features=1024, baseline_budget_gb=0.0082, train_rows_per_class=2, n_test=1000,
-                   n_epochs=2, learning_rate=2.0, n_buckets=32, n_repetitions=4, large_k=20_000,
-                   large_n_train=10_000, large_n_buckets=64, large_n_repetitions=4,
-                   base_compare_k=2000, base_compare_n=5000)
+        cfg = dict(
+            n_features=1024,
+            baseline_budget_gb=0.0082,
+            train_rows_per_class=2,
+            n_test=1000,
+            n_epochs=2,
+            learning_rate=2.0,
+            n_buckets=32,
+            n_repetitions=4,
+            large_k=20_000,
+            large_n_train=10_000,
+            large_n_buckets=64,
+            large_n_repetitions=4,
+            base_compare_k=2000,
+            base_compare_n=5000,
+        )
     else:
-        cfg = dict(n_features=8192, baseline_budget_gb=args.baseline_budget_gb, train_rows_per_class=2,
-                   n_test=5000, n_epochs=3, learning_rate=2.0, n_buckets=256, n_repetitions=8,
-                   large_k=1_000_000, large_n_train=500_000, large_n_buckets=1024,
-                   large_n_repetitions=8, base_compare_k=20_000, base_compare_n=40_000)
+        cfg = dict(
+            n_features=8192,
+            baseline_budget_gb=args.baseline_budget_gb,
+            train_rows_per_class=2,
+            n_test=5000,
+            n_epochs=3,
+            learning_rate=2.0,
+            n_buckets=256,
+            n_repetitions=8,
+            large_k=1_000_000,
+            large_n_train=500_000,
+            large_n_buckets=1024,
+            large_n_repetitions=8,
+            base_compare_k=20_000,
+            base_compare_n=40_000,
+        )
     # Compile the kernels before anything is timed.
     Xw, yw = make_extreme_classification(200, n_features=64, n_classes=50, random_state=0)
     MACHClassifier(n_buckets=4, n_repetitions=1, n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
     SoftmaxRegression(n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
 
     report = {"benchmark": "mach", "quick": args.quick, "config": cfg, "provenance": provenance()}
-    for name, fn in (("base_learners", part_base_learners), ("versus_baseline", part_versus_baseline),
-                     ("million_classes", part_million)):
+    for name, fn in (
+        ("base_learners", part_base_learners),
+        ("versus_baseline", part_versus_baseline),
+        ("million_classes", part_million),
+    ):
         t0 = time.perf_counter()
         report[name] = fn(cfg, args.seed)
         report[name]["part_wall_s"] = time.perf_counter() - t0
@@ -271,7 +346,11 @@ def main(argv=None):
     report["load_average_at_end"] = list(psutil.getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
-    print(json.dumps({k: report[k] for k in ("versus_baseline", "million_classes")}, indent=1, default=float))
+    print(
+        json.dumps(
+            {k: report[k] for k in ("versus_baseline", "million_classes")}, indent=1, default=float
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 
-
-@njit(cache=True, fastmath=True, nogil=True)
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pragma: no cover
     """One epoch of per-sample SGD on the softmax (multinomial logistic) loss.
 
@@ -59,7 +58,7 @@ def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pr
     return loss
 
 
-@njit(cache=True, fastmath=True, parallel=True)
+@njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
 def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
     """Write ``softmax(X W + bias)`` for the CSR rows of ``X`` into ``out`` (n, n_outputs)."""
     n = indptr.size - 1

@@ -26,7 +26,7 @@ _MERSENNE_PRIME = (1 << 31) - 1
 
 
 def _power_law_cdf(n: int, exponent: float) -> np.ndarray:
-    """Cumulative distribution of ranks ``1..n`` with probability proportional to ``rank**-exponent``."""
+    """Cumulative distribution of ranks ``1..n``, weight proportional to ``rank**-exponent``."""
     weights = np.arange(1, n + 1, dtype=np.float64) ** (-exponent)
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]

@@ -23,6 +23,7 @@ Search with 50M Products", NeurIPS 2019.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -73,7 +74,9 @@ def _check_y(y, n_samples: int, n_classes: int | None) -> tuple[np.ndarray, int]
     hash to) but this version is single-label.
     """
     if sp.issparse(y) or isinstance(y, list) and y and np.ndim(y[0]) > 0:
-        raise ValueError("multi-label y (indicator matrix or list of label arrays) is not supported yet")
+        raise ValueError(
+            "multi-label y (indicator matrix or list of label arrays) is not supported yet"
+        )
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-d (n_samples,), got shape {y.shape}")
@@ -110,6 +113,42 @@ def _check_k(k, n_classes: int) -> int:
     return int(k)
 
 
+class _ParamsMixin:
+    """``get_params``/``set_params`` and a short repr, as scikit-learn estimators have them.
+
+    Parameters are the keyword-only arguments of ``__init__``, stored as given.
+    """
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    def get_params(self, deep=True):
+        """Return the constructor parameters as a dict (``deep`` is accepted, unused)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters; unknown names raise ``ValueError``. Returns self."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {
+            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
+        }
+        changed = [
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if v is not defaults.get(k) and v != defaults.get(k)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
 # -- the base model ---------------------------------------------------------------------
 
 
@@ -129,6 +168,11 @@ def _fit_softmax(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, 
             X.indptr, X.indices, X.data, targets, order, W, bias, np.float32(learning_rate)
         )
         losses.append(loss / X.shape[0])
+        if not np.isfinite(loss) or not np.isfinite(W).all():
+            raise ValueError(
+                "training diverged (non-finite loss or weights) with "
+                f"learning_rate={learning_rate!r}: lower it, or scale the rows of X to unit L2 norm"
+            )
     return W, bias, np.asarray(losses)
 
 
@@ -138,7 +182,7 @@ def _softmax_proba(X: sp.csr_matrix, W: np.ndarray, bias: np.ndarray) -> np.ndar
     return out
 
 
-class SoftmaxRegression:
+class SoftmaxRegression(_ParamsMixin):
     """Multinomial logistic regression on sparse input, trained by per-sample SGD.
 
     The base B-way model of :class:`MACHClassifier`, and with ``K`` outputs the
@@ -210,7 +254,7 @@ class SoftmaxRegression:
         return _softmax_proba(_check_X(X, self.n_features_in_), self.coef_, self.intercept_)
 
     def predict_topk(self, X, k: int = 5) -> np.ndarray:
-        """The ``k`` most probable classes per row, best first, shape (n_samples, k), int64.
+        """Return the ``k`` most probable classes per row, best first, shape (n_samples, k), int64.
 
         Rows are scored in blocks so that only a (block, n_classes) matrix is held.
         """
@@ -243,7 +287,7 @@ def _topk_rows(z: np.ndarray, k: int) -> np.ndarray:
 # -- MACH ---------------------------------------------------------------------------------
 
 
-class MACHClassifier:
+class MACHClassifier(_ParamsMixin):
     """Extreme classification by R hashed B-way classifiers (MACH).
 
     ``fit`` draws a 2-universal hash family ``h_1..h_R`` from ``[0, K)`` into
@@ -402,12 +446,12 @@ class MACHClassifier:
         return out
 
     def _bucket_table(self, start: int, stop: int, reps) -> np.ndarray:
-        """Buckets ``h_r(c)`` of classes ``start..stop-1``, shape (stop - start, len(reps)), int32."""
+        """Buckets ``h_r(c)`` of classes ``start..stop-1``, shape (stop - start, n_reps), int32."""
         classes = np.arange(start, stop, dtype=np.int64)
         return np.ascontiguousarray(self.hash_(classes)[list(reps)].T.astype(np.int32))
 
     def predict_topk(self, X, k: int = 5, *, return_scores=False, repetitions=None):
-        """The ``k`` best classes per query by the count-min-sketch estimator.
+        """Return the ``k`` best classes per query by the count-min-sketch estimator.
 
         Parameters
         ----------

@@ -139,17 +139,25 @@ def write_xc(target, X, Y) -> None:
     X = sp.csr_matrix(X)
     if not sp.issparse(Y):
         y = np.asarray(Y, dtype=np.int64)
-        Y = sp.csr_matrix((np.ones(y.size), (np.arange(y.size), y)), shape=(y.size, int(y.max()) + 1))
+        Y = sp.csr_matrix(
+            (np.ones(y.size), (np.arange(y.size), y)), shape=(y.size, int(y.max()) + 1)
+        )
     Y = sp.csr_matrix(Y)
     if X.shape[0] != Y.shape[0]:
         raise ValueError(f"X and Y have different numbers of rows: {X.shape[0]} and {Y.shape[0]}")
-    f, close = (open(target, "w", encoding="utf-8"), True) if isinstance(target, str | os.PathLike) else (target, False)
+    f, close = (
+        (open(target, "w", encoding="utf-8"), True)
+        if isinstance(target, str | os.PathLike)
+        else (target, False)
+    )
     try:
         f.write(f"{X.shape[0]} {X.shape[1]} {Y.shape[1]}\n")
         for i in range(X.shape[0]):
             labels = ",".join(str(c) for c in Y.indices[Y.indptr[i] : Y.indptr[i + 1]])
             s, e = X.indptr[i], X.indptr[i + 1]
-            feats = " ".join(f"{j}:{v:.6g}" for j, v in zip(X.indices[s:e], X.data[s:e], strict=True))
+            feats = " ".join(
+                f"{j}:{v:.6g}" for j, v in zip(X.indices[s:e], X.data[s:e], strict=True)
+            )
             f.write(f"{labels} {feats}\n")
     finally:
         if close:

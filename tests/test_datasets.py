@@ -64,9 +64,9 @@ def test_rows_of_one_class_share_features_so_data_is_learnable():
         6000, n_features=20_000, n_classes=200, noise=0.2, label_exponent=0.5, random_state=3
     )
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
-    centroids = sp.csr_matrix(
-        (np.ones(ytr.size), (ytr, np.arange(ytr.size))), shape=(200, ytr.size)
-    ) @ Xtr
+    centroids = (
+        sp.csr_matrix((np.ones(ytr.size), (ytr, np.arange(ytr.size))), shape=(200, ytr.size)) @ Xtr
+    )
     pred = np.asarray((Xte @ centroids.T).argmax(axis=1)).ravel()
     # chance is < 2%; a nearest-centroid classifier must do far better on learnable data
     assert (pred == yte).mean() > 0.8
@@ -77,9 +77,9 @@ def test_pure_noise_is_not_learnable():
         6000, n_features=20_000, n_classes=200, noise=1.0, label_exponent=0.0, random_state=3
     )
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
-    centroids = sp.csr_matrix(
-        (np.ones(ytr.size), (ytr, np.arange(ytr.size))), shape=(200, ytr.size)
-    ) @ Xtr
+    centroids = (
+        sp.csr_matrix((np.ones(ytr.size), (ytr, np.arange(ytr.size))), shape=(200, ytr.size)) @ Xtr
+    )
     pred = np.asarray((Xte @ centroids.T).argmax(axis=1)).ravel()
     # chance is 0.5%; 5% leaves room for sampling noise on 1500 test rows
     assert (pred == yte).mean() < 0.05

@@ -64,7 +64,9 @@ def test_large_keys_do_not_overflow():
     h = UniversalHashFamily(n_buckets=1000, n_hashes=2, random_state=0)
     big = np.array([MERSENNE_PRIME - 1, MERSENNE_PRIME - 2], dtype=np.int64)
     expected = [
-        ((int(a) * int(x) + int(b)) % MERSENNE_PRIME) % 1000 for a, b in zip(h.a, h.b) for x in big
+        ((int(a) * int(x) + int(b)) % MERSENNE_PRIME) % 1000
+        for a, b in zip(h.a, h.b, strict=True)
+        for x in big
     ]
     assert h(big).ravel().tolist() == expected
 

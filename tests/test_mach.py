@@ -79,7 +79,9 @@ def test_decode_kernel_matches_dense_reference_across_blocks():
     ids = np.full((n, k), -1, np.int64)
     scores = np.full((n, k), -np.inf)
     for c0 in range(0, K, 64):  # uneven class blocks: 64, 64, 64, 8
-        kernels.mach_decode_block(probs, np.ascontiguousarray(buckets[c0 : c0 + 64]), c0, ids, scores)
+        kernels.mach_decode_block(
+            probs, np.ascontiguousarray(buckets[c0 : c0 + 64]), c0, ids, scores
+        )
     dense = ref_mach_scores(probs, buckets)
     expected = np.argsort(-dense, axis=1, kind="stable")[:, :k]
     assert np.array_equal(ids, expected)
@@ -111,7 +113,9 @@ def test_planted_problem_reaches_high_precision():
     K, n = 300, 3000
     rng = np.random.default_rng(0)
     y = rng.integers(0, K, size=n)
-    X = sp.csr_matrix((np.ones(2 * n), (np.repeat(np.arange(n), 2), np.c_[y, np.full(n, K)].ravel())))
+    X = sp.csr_matrix(
+        (np.ones(2 * n), (np.repeat(np.arange(n), 2), np.c_[y, np.full(n, K)].ravel()))
+    )
     clf = MACHClassifier(n_buckets=16, n_repetitions=6, n_epochs=5, random_state=0).fit(X, y)
     # 6 repetitions of 16 buckets identify 300 classes (a full collision has probability
     # ~ 300 / 16**6); SGD on separable data should make almost no mistakes
@@ -199,7 +203,9 @@ def test_repetitions_train_on_a_dask_cluster(small_problem):
     Xtr, _, ytr, _ = small_problem
     kw = dict(n_buckets=32, n_repetitions=3, n_epochs=1, n_classes=600, random_state=1)
     local = MACHClassifier(**kw).fit(Xtr, ytr)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         with Client(cluster), parallel_config(backend="dask"):
             remote = MACHClassifier(n_jobs=-1, **kw).fit(Xtr, ytr)
     np.testing.assert_array_equal(local.coef_, remote.coef_)
@@ -241,7 +247,10 @@ def test_baseline_topk_matches_its_probabilities(small_problem):
     ("params", "match"),
     [
         (dict(n_buckets=1), "n_buckets must be an integer >= 2, got 1"),
-        (dict(n_buckets=10), r"n_buckets must be smaller than the number of classes \(10\), got 10"),
+        (
+            dict(n_buckets=10),
+            r"n_buckets must be smaller than the number of classes \(10\), got 10",
+        ),
         (dict(n_repetitions=0), "n_repetitions must be an integer >= 1, got 0"),
         (dict(n_epochs=0), "n_epochs must be an integer >= 1, got 0"),
         (dict(learning_rate=-1.0), "learning_rate must be a finite number > 0, got -1.0"),
@@ -279,3 +288,21 @@ def test_bad_data_raises():
         clf.predict(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"k must be an integer in \[1, n_classes=10\], got 11"):
         clf.predict_topk(X, 11)
+
+
+def test_params_are_stored_as_given_and_settable():
+    clf = MACHClassifier(n_buckets=3, n_repetitions="bad")  # validated in fit, not here
+    assert clf.get_params()["n_repetitions"] == "bad"
+    assert clf.set_params(n_repetitions=2) is clf and clf.n_repetitions == 2
+    assert repr(clf) == "MACHClassifier(n_buckets=3, n_repetitions=2)"
+    with pytest.raises(ValueError, match="invalid parameter 'buckets' for MACHClassifier"):
+        clf.set_params(buckets=4)
+    with pytest.raises(ValueError, match="n_repetitions must be an integer >= 1, got 'bad'"):
+        MACHClassifier(n_buckets=3, n_repetitions="bad").fit(np.eye(5), np.arange(5))
+
+
+def test_divergent_training_raises_instead_of_returning_nan_weights():
+    # unnormalised rows with huge values and a large step blow up the softmax SGD
+    X = sp.csr_matrix(np.eye(20, dtype=np.float32) * 1e20)
+    with pytest.raises(ValueError, match="training diverged .* learning_rate=50.0"):
+        SoftmaxRegression(learning_rate=50.0, n_epochs=2).fit(X, np.arange(20) % 5)
