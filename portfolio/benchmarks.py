@@ -188,9 +188,11 @@ def provenance_text(prov: dict) -> str:
     blas = "; ".join(
         f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in prov["blas"]
     )
+    dirty = prov.get("git_dirty") or []
+    edits = f" plus uncommitted edits to {', '.join(dirty)}" if dirty else ""
     return (
         f"Measured {prov['date']} on {prov['cpu']} ({prov['n_cpus']} CPUs) at commit "
-        f"{str(prov['git_commit'])[:12]}, with {versions}; BLAS: {blas or 'none loaded'}. "
+        f"{str(prov['git_commit'])[:12]}{edits}, with {versions}; BLAS: {blas or 'none loaded'}. "
         f"Command: {prov['command']}. These are committed benchmark results: the peer "
         "libraries do not run while the site builds."
     )
@@ -405,6 +407,89 @@ def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
     return out
 
 
+# -- a method against a reference, with targets ---------------------------------------------
+
+RATIO_FIELDS = (
+    ("train_s", "training time"),
+    ("predict_ms_per_1k", "prediction time"),
+    ("model_bytes", "model size"),
+    ("peak_rss_bytes", "peak memory"),
+    ("p_at_1", "P@1"),
+)
+_OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+_SHOW = {"<=": "≤", ">=": "≥"}
+
+
+def parse_compare(text: str) -> tuple[str, str]:
+    """Split ``"A / B"`` into ``("A", "B")``: method A measured against reference B."""
+    parts = [p.strip() for p in text.split("/")]
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"expected 'method / reference', got {text!r}")
+    return parts[0], parts[1]
+
+
+def parse_targets(text: str) -> list[tuple[str, str, float]]:
+    """Split ``"train_s <= 1, p_at_1 >= 0.9"`` into ``[("train_s", "<=", 1.0), ...]``."""
+    fields = dict(RATIO_FIELDS)
+    out = []
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        match = re.fullmatch(r"(\w+)\s*(<=|>=)\s*([0-9.]+)", item)
+        if not match or match.group(1) not in fields:
+            raise ValueError(
+                f"expected 'field <= number' or 'field >= number' with field one of "
+                f"{', '.join(fields)}, got {item!r}"
+            )
+        out.append((match.group(1), match.group(2), float(match.group(3))))
+    return out
+
+
+def comparison_table(problems, method: str, reference: str, targets) -> nodes.table:
+    """Build a table of ``method / reference`` ratios per problem, and which targets hold."""
+    labels = dict(RATIO_FIELDS)
+    head = ["problem", *(f"{label} ratio" for _, label in RATIO_FIELDS)]
+    if targets:
+        head.append("targets")
+    table = nodes.table(classes=["portfolio-bench-table", "portfolio-bench-compare"])
+    title = f"{method} relative to {reference}: each ratio is {method} / {reference}"
+    if targets:
+        title += "; targets: " + ", ".join(f"{labels[f]} {_SHOW[op]} {v:g}" for f, op, v in targets)
+    table += nodes.title(title, title)
+    group = nodes.tgroup(cols=len(head))
+    table += group
+    for _ in head:
+        group += nodes.colspec(colwidth=1)
+    thead = nodes.thead()
+    group += thead
+    thead += _row(head)
+    body = nodes.tbody()
+    group += body
+    for prob in problems:
+        rows = {r["method"]: r for r in prob["methods"]}
+        a, b = rows.get(method), rows.get(reference)
+        cells = [prob["name"]]
+        if not a or not b or a["status"] != "ok" or b["status"] != "ok":
+            missing = [
+                f"{name}: {row['status'] if row else 'not run'}"
+                for name, row in ((method, a), (reference, b))
+                if not row or row["status"] != "ok"
+            ]
+            cells += ["–"] * len(RATIO_FIELDS)
+            if targets:
+                cells.append("not measured (" + "; ".join(missing) + ")")
+            body += _row(cells)
+            continue
+        ratios = {f: a[f] / b[f] if b[f] else math.inf for f, _ in RATIO_FIELDS}
+        cells += [f"{ratios[f]:.2f}×" for f, _ in RATIO_FIELDS]
+        if targets:
+            verdicts = [
+                f"{labels[f]} {_SHOW[op]} {v:g}: {'holds' if _OPS[op](ratios[f], v) else 'fails'}"
+                for f, op, v in targets
+            ]
+            cells.append("; ".join(verdicts))
+        body += _row(cells)
+    return table
+
+
 # -- the directive -------------------------------------------------------------------------
 
 
@@ -412,11 +497,24 @@ class BenchmarkResultsDirective(SphinxDirective):
     """Render a committed benchmark results JSON: provenance, tables, charts.
 
     The argument is the file, relative to the page or, with a leading ``/``,
-    to the source directory. Option ``:no-charts:`` leaves the charts out.
+    to the source directory. Options:
+
+    ``:no-charts:``
+        Leave the charts out.
+    ``:compare: method / reference``
+        Add a table of ratios (method / reference) per problem.
+    ``:targets: field <= x, field >= y``
+        With ``:compare:``, say per problem whether each ratio target holds;
+        fields: ``train_s``, ``predict_ms_per_1k``, ``model_bytes``,
+        ``peak_rss_bytes``, ``p_at_1``.
     """
 
     required_arguments = 1
-    option_spec = {"no-charts": lambda arg: True}
+    option_spec = {
+        "no-charts": lambda arg: True,
+        "compare": parse_compare,
+        "targets": parse_targets,
+    }
 
     def run(self) -> list[nodes.Node]:
         """Validate the file, then return provenance, tables and charts in one container."""
@@ -429,6 +527,19 @@ class BenchmarkResultsDirective(SphinxDirective):
         container += prov
         for problem in data["problems"]:
             container += results_table(problem)
+        if "compare" in self.options:
+            method, reference = self.options["compare"]
+            known = {r["method"] for p in data["problems"] for r in p["methods"]}
+            for name in (method, reference):
+                if name not in known:
+                    raise BenchmarkResultsError(
+                        f"{rel}: :compare: names method {name!r}, which the file does not "
+                        f"have (it has {', '.join(sorted(known))})"
+                    )
+            targets = self.options.get("targets", [])
+            container += comparison_table(data["problems"], method, reference, targets)
+        elif "targets" in self.options:
+            raise self.error(":targets: needs :compare: (which method against which)")
         if "no-charts" not in self.options:
             container.extend(charts(data["problems"], rel, self.env.docname))
         return [container]

@@ -70,7 +70,7 @@ def test_good_results_render_provenance_from_the_json(good_site):
 
 def test_good_results_render_one_table_per_problem_with_a_row_per_method(good_site):
     _, _, soup, data = good_site
-    tables = soup.select("table.portfolio-bench-table")
+    tables = soup.select("table.portfolio-bench-table:not(.portfolio-bench-compare)")
     assert len(tables) == len(data["problems"])
     for table, problem in zip(tables, data["problems"], strict=True):
         assert problem["name"] in table.caption.get_text()
@@ -221,3 +221,67 @@ def test_no_problems_is_refused(good_results):
     assert "r.json: missing field 'problems' (a non-empty list)" in validate_results(
         good_results, "r.json"
     )
+
+
+# -- the comparison table ------------------------------------------------------------------------
+
+
+def test_comparison_ratios_and_verdicts_follow_the_json(good_site):
+    _, _, soup, data = good_site
+    table = soup.select_one("table.portfolio-bench-compare")
+    assert "mach-R4-B256 relative to omikuji" in table.caption.get_text()
+    rows = table.select("tbody tr")
+    assert len(rows) == len(data["problems"])
+    for row, problem in zip(rows, data["problems"], strict=True):
+        cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+        by_name = {m["method"]: m for m in problem["methods"]}
+        a, b = by_name["mach-R4-B256"], by_name["omikuji"]
+        assert cells[0] == problem["name"]
+        train, model, p1 = (a[f] / b[f] for f in ("train_s", "model_bytes", "p_at_1"))
+        assert cells[1] == f"{train:.2f}×" and cells[3] == f"{model:.2f}×"
+        assert cells[5] == f"{p1:.2f}×"
+        verdict = cells[6]
+        assert f"training time ≤ 1: {'holds' if train <= 1 else 'fails'}" in verdict
+        assert f"model size ≤ 0.5: {'holds' if model <= 0.5 else 'fails'}" in verdict
+        assert f"P@1 ≥ 0.9: {'holds' if p1 >= 0.9 else 'fails'}" in verdict
+
+
+def test_comparison_with_an_unfinished_method_says_not_measured(good_results):
+    from portfolio.benchmarks import comparison_table
+
+    problems = good_results["problems"]  # pecos-xrlinear timed out at K=10,000
+    table = comparison_table(problems, "pecos-xrlinear", "omikuji", [("train_s", "<=", 1.0)])
+    last = list(table.findall(lambda n: n.tagname == "row"))[-1].astext()
+    assert "not measured (pecos-xrlinear: timeout)" in last
+
+
+def test_comparing_a_method_the_file_lacks_fails_the_build(tmp_path):
+    src = copy_root("bench-good", tmp_path)
+    page = (src / "index.md").read_text().replace("/ omikuji", "/ parabel")
+    (src / "index.md").write_text(page)
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    assert "results.json: :compare: names method 'parabel'" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("train_s < 1", "expected 'field <= number'"), ("speed <= 2", "got 'speed <= 2'")],
+)
+def test_malformed_targets_are_refused_with_the_item(text, message):
+    from portfolio.benchmarks import parse_targets
+
+    with pytest.raises(ValueError, match=message):
+        parse_targets(text)
+
+
+def test_targets_parse_into_field_operator_value():
+    from portfolio.benchmarks import parse_compare, parse_targets
+
+    assert parse_targets("train_s <= 1, p_at_1>=0.9") == [
+        ("train_s", "<=", 1.0),
+        ("p_at_1", ">=", 0.9),
+    ]
+    assert parse_compare(" mach-R4-B256 / omikuji ") == ("mach-R4-B256", "omikuji")
+    with pytest.raises(ValueError, match="expected 'method / reference'"):
+        parse_compare("mach-R4-B256")
