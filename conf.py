@@ -23,6 +23,7 @@ extensions = [
     "sphinx_sitemap",
     "sphinxcontrib.bibtex",
     "portfolio",
+    "portfolio.benchmarks",
 ]
 
 exclude_patterns = [
