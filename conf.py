@@ -23,7 +23,7 @@ extensions = [
     "sphinx_sitemap",
     "sphinxcontrib.bibtex",
     "portfolio",
-    "portfolio.benchmarks",
+    "portfolio.mathml",
 ]
 
 exclude_patterns = [
@@ -48,6 +48,8 @@ nitpicky = True
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "amsmath", "attrs_inline"]
 myst_heading_anchors = 3
+# Formulas become MathML at build time (portfolio.mathml): no MathJax from a CDN.
+html_math_renderer = "mathml"
 
 # -- Notebook execution -------------------------------------------------------------
 
