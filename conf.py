@@ -24,6 +24,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "portfolio",
     "portfolio.mathml",
+    "portfolio.benchmarks",
 ]
 
 exclude_patterns = [
