@@ -89,3 +89,17 @@ def test_notebook_page_shows_executed_outputs(site):
 def test_page_sources_keep_their_own_suffix(site):
     # html_sourcelink_suffix = "": the source of a text notebook is served as .md, not .md.txt.
     assert (site.html / "_sources" / "notebooks" / "count-min-sketch.md").is_file()
+
+
+def test_formulas_are_mathml_and_no_page_loads_a_remote_script(site):
+    page = soup(site, "notebooks/count-min-sketch.html")
+    assert page.select("span.math math"), "inline formulas were not rendered to MathML"
+    for path in site.html.rglob("*.html"):
+        if "_static" in path.parts:
+            continue
+        remote = [
+            s["src"]
+            for s in BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find_all("script", src=True)
+            if s["src"].startswith(("http:", "https:", "//"))
+        ]
+        assert remote == [], f"{path.relative_to(site.html)} loads remote scripts {remote}"
