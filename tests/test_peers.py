@@ -186,3 +186,16 @@ def test_xc_files_are_read_and_scored_against_all_their_labels(tmp_path):
     (row,) = problem["methods"]
     assert row["status"] == "ok", row["reason"]
     assert directive.validate_results(report, "xc.json") == []
+
+
+def test_repeats_keep_the_fastest_finished_run_and_record_every_time():
+    runs = [
+        {"status": "ok", "train_s": 3.0, "predict_ms_per_1k": 10.0, "p_at_1": 0.5},
+        {"status": "timeout", "train_s": None, "predict_ms_per_1k": None, "p_at_1": None},
+        {"status": "ok", "train_s": 2.0, "predict_ms_per_1k": 12.0, "p_at_1": 0.5},
+    ]
+    best = bench.best_run(runs)
+    assert best["train_s"] == 2.0 and best["predict_ms_per_1k"] == 12.0
+    assert best["train_s_runs"] == [3.0, None, 2.0]
+    failed = bench.best_run(runs[1:2])
+    assert failed["status"] == "timeout" and failed["train_s_runs"] == [None]
