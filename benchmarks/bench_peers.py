@@ -62,6 +62,7 @@ PECOS_REQUIREMENTS = HERE / "requirements-pecos.txt"
 
 AMAZON_670K = {"n_classes": 670_091, "n_features": 135_909}  # the repository's Amazon-670K shape
 TOP_K = 5
+REFERENCE = "omikuji"  # the Parabel-like peer MACH's targets are stated against
 
 # Every method row carries these fields; the site's directive checks them too.
 METHOD_FIELDS = (
@@ -599,7 +600,7 @@ def markdown_table(report: dict) -> str:
         f"commit {prov['git_commit'][:12]}"
         + (
             f" plus uncommitted edits to {', '.join(prov['git_dirty'])}."
-            if prov["git_dirty"]
+            if prov.get("git_dirty")
             else "."
         ),
         f"Command: `{prov['command']}`",
@@ -624,6 +625,19 @@ def markdown_table(report: dict) -> str:
                 f"{_fmt(r['p_at_1'], 'p')} | {_fmt(r['p_at_3'], 'p')} | {_fmt(r['p_at_5'], 'p')} | "
                 f"{_fmt(r['model_bytes'], 'mb')} | {_fmt(r['peak_rss_bytes'], 'mb')} | "
                 f"{r['threads']} ({_fmt(r['threads_observed'], '')}) |"
+            )
+        lines.append("")
+        ref = next((r for r in problem["methods"] if r["method"] == REFERENCE), None)
+        for r in problem["methods"]:
+            if r["family"] != "mach" or not ref or not r["status"] == ref["status"] == "ok":
+                continue
+            ratio = {
+                f: r[f] / ref[f] for f in ("train_s", "model_bytes", "peak_rss_bytes", "p_at_1")
+            }
+            lines.append(
+                f"- {r['method']} / {REFERENCE}: training time {ratio['train_s']:.2f}x, "
+                f"model {ratio['model_bytes']:.2f}x, peak RSS {ratio['peak_rss_bytes']:.2f}x, "
+                f"P@1 {ratio['p_at_1']:.2f}x"
             )
         lines.append("")
     return "\n".join(lines)
