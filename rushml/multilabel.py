@@ -586,14 +586,16 @@ def measured_collision_rates(
     block = max(1, _SCORE_CELLS // K)
     for s in range(0, n, block):
         e = min(s + block, n)
-        hot = np.zeros((e - s, R, B), dtype=bool)
+        # hot[r, b, i]: bucket b of repetition r holds a label of row s + i. Laid out so
+        # that gathering the buckets of all K labels copies contiguous rows.
+        hot = np.zeros((R, B, e - s), dtype=bool)
         lo, hi = Y.indptr[s], Y.indptr[e]
         for r in range(R):
-            hot[rows[lo:hi] - s, r, label_buckets[r, lo:hi]] = True
-        all_hot = hot[:, 0, table[0]]
+            hot[r, label_buckets[r, lo:hi], rows[lo:hi] - s] = True
+        all_hot = hot[0][table[0]]  # (K, rows in block)
         for r in range(1, R):
-            all_hot &= hot[:, r, table[r]]
-        hits[s:e] = all_hot.sum(axis=1)
+            all_hot &= hot[r][table[r]]
+        hits[s:e] = all_hot.sum(axis=0)
     false_pos = hits - sizes  # the row's own labels are always "hot"
     _, counts = np.unique(table.T, axis=0, return_counts=True)
     return {
