@@ -29,13 +29,13 @@ _FAST = {"reassoc", "contract", "arcp", "nsz"}
 
 @njit(parallel=True, cache=True)
 def _gather_active_kernel(
-    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, out, out_n
+    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n
 ):  # pragma: no cover - compiled
     n_examples, n_tables = codes.shape
     n_extra = extra.shape[1]
     for i in prange(n_examples):
-        # Candidates: the items of the example's bucket in every table, then the extras.
-        n_cand = n_extra
+        # Candidates: the items of the example's bucket in every table.
+        n_cand = 0
         for t in range(n_tables):
             c = codes[i, t]
             n_cand += offsets[t, c + 1] - offsets[t, c]
@@ -46,9 +46,6 @@ def _gather_active_kernel(
             for p in range(offsets[t, c], offsets[t, c + 1]):
                 cand[pos] = items[p]
                 pos += 1
-        for e in range(n_extra):
-            cand[pos] = extra[i, e]
-            pos += 1
         cand.sort()
         # Distinct candidates with their vote counts (tables retrieving them), labels excluded.
         uniq = np.empty(n_cand, dtype=np.int64)
@@ -75,19 +72,37 @@ def _gather_active_kernel(
             out[i, s] = lab_ids[lo + s]
         room = max(max_active - n_lab, 0)
         if n_uniq <= room:
-            for s in range(n_uniq):
-                out[i, n_lab + s] = uniq[s]
-            out_n[i] = n_lab + n_uniq
+            kept = uniq[:n_uniq]
         else:
             order = np.argsort(-votes[:n_uniq], kind="mergesort")
-            chosen = np.sort(uniq[order[:room]])
-            for s in range(room):
-                out[i, n_lab + s] = chosen[s]
-            out_n[i] = n_lab + room
+            kept = np.sort(uniq[order[:room]])
+        n = n_lab + kept.size
+        out[i, n_lab:n] = kept
+        # Fill up to fill_to[i] with the extras, in their order, skipping repeats.
+        target = min(fill_to[i], max(max_active, n_lab))
+        if n < target:
+            taken = np.sort(out[i, :n])
+            start = n
+            for e in range(n_extra):
+                if n >= target:
+                    break
+                x = extra[i, e]
+                k = np.searchsorted(taken, x)
+                if k < taken.size and taken[k] == x:
+                    continue
+                seen = False
+                for s in range(start, n):
+                    if out[i, s] == x:
+                        seen = True
+                        break
+                if not seen:
+                    out[i, n] = x
+                    n += 1
+        out_n[i] = n
 
 
-def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active):
-    """Active output neurons of each example: its labels, then its bucket hits.
+def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to):
+    """Active output neurons of each example: its labels, its bucket hits, then fillers.
 
     Parameters
     ----------
@@ -101,15 +116,18 @@ def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active):
     lab_ptr, lab_ids : ndarray of int64
         Labels of example ``i`` are ``lab_ids[lab_ptr[i]:lab_ptr[i + 1]]`` (distinct).
     extra : ndarray of int64, shape (n_examples, n_extra)
-        More candidates per example (random neurons), counted as one vote each.
+        Filler candidates per example (random neurons), used in order.
     max_active : int
-        At most this many neurons in all (labels are always kept): the other
-        candidates retrieved by the most tables are kept first (ties: smallest id).
+        At most this many neurons in all (labels are always kept): the bucket
+        hits retrieved by the most tables are kept first (ties: smallest id).
+    fill_to : ndarray of int64, shape (n_examples,)
+        While an example has fewer active neurons than this, its next extra
+        not yet active is added.
 
     Returns
     -------
     active : ndarray of int64, shape (n_examples, width)
-        Row ``i`` holds the labels, then the distinct other candidates, sorted.
+        Row ``i``: the labels, the kept hits (sorted), then the fillers.
     n_active : ndarray of int64, shape (n_examples,)
         Valid entries per row.
     """
@@ -120,12 +138,21 @@ def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active):
         n_hits = (offsets[rows, codes + 1] - offsets[rows, codes]).sum(axis=1)
     else:
         n_hits = np.zeros(n_examples, dtype=np.int64)
-    bound = n_lab + np.minimum(n_hits + extra.shape[1], max(max_active, 0))
+    bound = np.minimum(n_lab + n_hits + extra.shape[1], np.maximum(max_active, n_lab))
     width = int(max(bound.max(initial=0), 1))
     out = np.full((n_examples, width), -1, dtype=np.int64)
     out_n = np.zeros(n_examples, dtype=np.int64)
     _gather_active_kernel(
-        codes, offsets, items, lab_ptr, lab_ids, extra, int(max_active), out, out_n
+        codes,
+        offsets,
+        items,
+        lab_ptr,
+        lab_ids,
+        extra,
+        int(max_active),
+        np.asarray(fill_to, dtype=np.int64),
+        out,
+        out_n,
     )
     return out, out_n
 

@@ -234,6 +234,11 @@ class DWTAHash:
 
     def _winners_dense(self, X: np.ndarray) -> np.ndarray:
         vals = X[:, self.bins_]  # (n, n_functions, bin_size)
+        if vals.size and vals.min() >= 0:
+            # Non-negative input (ReLU outputs): zeros never win a bin that has a nonzero.
+            win = vals.argmax(axis=2)
+            win[vals.max(axis=2) == 0] = -1
+            return win
         masked = np.where(vals != 0, vals, -np.inf)
         win = masked.argmax(axis=2)
         win[~np.isfinite(masked.max(axis=2))] = -1  # empty: only zeros in the bin

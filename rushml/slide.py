@@ -75,10 +75,10 @@ class SlideClassifier:
         (SLIDE on Amazon-670K: 670,091). Labels must lie in ``[0, n_classes)``.
     sampling : {"lsh", "random", "dense"}, default="lsh"
         How the active set is chosen. ``"lsh"``: labels plus the hits of the
-        hash tables (SLIDE). ``"random"``: labels plus ``n_sampled`` uniformly
-        random neurons (drawn with replacement, duplicates merged; every neuron
-        when ``n_sampled >= n_classes``). ``"dense"``: every neuron, through BLAS
-        matrix products (the dense baseline).
+        hash tables (SLIDE). ``"random"``: labels plus ``n_sampled`` other
+        uniformly random neurons (every neuron when ``n_sampled >= n_classes``).
+        ``"dense"``: every neuron, through BLAS matrix products (the dense
+        baseline).
     hash_family : {"dwta", "simhash"}, default="dwta"
         LSH family for ``"lsh"`` sampling (SLIDE's default is DWTA).
     n_hashes : int, default=6
@@ -95,8 +95,14 @@ class SlideClassifier:
     max_active : int or None, default=None
         Cap on the active set per example (labels always kept; the neurons
         retrieved by the most tables win). ``None``: no cap.
+    min_active : int or None, default=None
+        For ``"lsh"`` sampling: when labels and hits number fewer than this,
+        uniformly random neurons fill the active set up to it (SLIDE fills a
+        short active set the same way, to its layer sparsity times the layer
+        width: 0.005 * 670,091 on Amazon-670K). ``None``: no filling.
     n_sampled : int or None, default=None
-        Random neurons per example for ``"random"`` sampling (required there).
+        Random neurons per example, besides its labels, for ``"random"``
+        sampling (required there); ``>= n_classes`` makes every neuron active.
     batch_size : int, default=128
         Examples per Adam step (SLIDE: 128).
     learning_rate : float, default=1e-4
@@ -164,6 +170,7 @@ class SlideClassifier:
         bucket_size=128,
         bucket_policy="fifo",
         max_active=None,
+        min_active=None,
         n_sampled=None,
         batch_size=128,
         learning_rate=1e-4,
@@ -187,6 +194,7 @@ class SlideClassifier:
         self.bucket_size = bucket_size
         self.bucket_policy = bucket_policy
         self.max_active = max_active
+        self.min_active = min_active
         self.n_sampled = n_sampled
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -227,7 +235,7 @@ class SlideClassifier:
         for name, choices in self._CHOICES.items():
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
-        for name, low in (("max_active", 1), ("n_sampled", 1), ("n_classes", 1)):
+        for name, low in (("max_active", 1), ("min_active", 1), ("n_sampled", 1), ("n_classes", 1)):
             value = getattr(self, name)
             if value is not None and (
                 not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low
@@ -247,6 +255,14 @@ class SlideClassifier:
 
     def _check_cross_params(self) -> None:
         """Rules that involve more than one parameter."""
+        if (
+            self.min_active is not None
+            and self.max_active is not None
+            and self.min_active > self.max_active
+        ):
+            raise ValueError(
+                f"min_active={self.min_active!r} exceeds max_active={self.max_active!r}"
+            )
         if self.sampling == "random" and self.n_sampled is None:
             raise ValueError("sampling='random' needs n_sampled (random neurons per example)")
         if self.sampling == "lsh":
@@ -274,10 +290,11 @@ class SlideClassifier:
     def _init_state(self, n_features: int, n_classes: int, rng: np.random.Generator) -> None:
         h = self.hidden_size
         # Rows of X have unit norm, so N(0, 1) input weights give O(1) pre-activations;
-        # the output layer uses the fan-in scaling 1/sqrt(hidden).
+        # the output layer starts near zero: every logit starts near 0, so neurons a sparse
+        # method rarely touches do not keep large random scores (hashing ignores the scale).
         self.W1_ = rng.standard_normal((n_features, h), dtype=np.float32)
         self.b1_ = np.zeros(h, dtype=np.float32)
-        self.W2_ = rng.standard_normal((n_classes, h), dtype=np.float32) / np.float32(np.sqrt(h))
+        self.W2_ = rng.standard_normal((n_classes, h), dtype=np.float32) * np.float32(1e-3)
         self.b2_ = np.zeros(n_classes, dtype=np.float32)
         self._moments = {
             name: (np.zeros_like(w), np.zeros_like(w))
@@ -324,25 +341,35 @@ class SlideClassifier:
         np.maximum(H, 0, out=H)
         return H
 
+    def _random_neurons(self, rng, n, count):
+        """``count`` or more uniformly random neuron ids per row, distinct where it matters."""
+        n_classes = self.n_classes_
+        if count >= n_classes:
+            return np.ascontiguousarray(
+                np.broadcast_to(np.arange(n_classes, dtype=np.int64), (n, n_classes))
+            )
+        if 4 * count > n_classes:  # dense draw: a random permutation prefix per row
+            return np.argsort(rng.random((n, n_classes)), axis=1)[:, :count].astype(np.int64)
+        # Sparse draw with replacement; the kernel skips repeats, so draw a few spare ones.
+        return rng.integers(0, n_classes, size=(n, count + count // 10 + 16), dtype=np.int64)
+
     def _active(self, H, lab_ptr, lab_ids, rng):
         n = H.shape[0]
+        n_lab = np.diff(lab_ptr)
         if self.sampling == "lsh":
             codes = self._hash.hash(H)
             offsets, items = self._tables.offsets_, self._tables.items_
-            extra = np.zeros((n, 0), dtype=np.int64)
+            fill = self.min_active or 0
+            extra = self._random_neurons(rng, n, fill) if fill else np.zeros((n, 0), np.int64)
+            fill_to = np.full(n, fill, dtype=np.int64)
         else:
             codes = np.zeros((n, 0), dtype=np.int64)
             offsets = np.zeros((0, 2), dtype=np.int64)
             items = np.zeros(0, dtype=np.int32)
-            if self.n_sampled >= self.n_classes_:
-                extra = np.broadcast_to(
-                    np.arange(self.n_classes_, dtype=np.int64), (n, self.n_classes_)
-                )
-                extra = np.ascontiguousarray(extra)
-            else:
-                extra = rng.integers(0, self.n_classes_, size=(n, self.n_sampled), dtype=np.int64)
+            extra = self._random_neurons(rng, n, self.n_sampled)
+            fill_to = n_lab + self.n_sampled
         cap = self.max_active if self.max_active is not None else self.n_classes_
-        return _k.gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, cap)
+        return _k.gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, cap, fill_to)
 
     def _batch_grads_sparse(self, Xb, lab_ptr, lab_ids, rng):
         """Forward and backward over the active sets; returns what the updates need."""

@@ -15,21 +15,23 @@ from rushml.slide import SlideClassifier
 # -- plain-NumPy references of the kernels ------------------------------------------------
 
 
-def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active):
-    """Labels, then the other candidates ranked by votes (ties: smaller id), capped."""
+def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to):
+    """Labels, the hits ranked by votes (ties: smaller id) and capped, then new extras."""
     out = []
     for i in range(codes.shape[0]):
         labels = lab_ids[lab_ptr[i] : lab_ptr[i + 1]].tolist()
+        votes = {}
         if codes.shape[1]:
-            hits, votes = tables.query(codes[i], return_counts=True)
-            votes = dict(zip(hits[0].tolist(), votes[0].tolist(), strict=True))
-        else:
-            votes = {}
-        for e in extra[i].tolist():
-            votes[e] = votes.get(e, 0) + 1
+            hits, counts = tables.query(codes[i], return_counts=True)
+            votes = dict(zip(hits[0].tolist(), counts[0].tolist(), strict=True))
         others = sorted((c for c in votes if c not in labels), key=lambda c: (-votes[c], c))
-        kept = sorted(others[: max(max_active - len(labels), 0)])
-        out.append(labels + kept)
+        active = labels + sorted(others[: max(max_active - len(labels), 0)])
+        for e in extra[i].tolist():
+            if len(active) >= min(fill_to[i], max(max_active, len(labels))):
+                break
+            if e not in active:
+                active.append(e)
+        out.append(active)
     return out
 
 
@@ -67,7 +69,7 @@ def adam_rows_reference(W, M, V, rows, ex, coef, src, lr, beta1, beta2, eps, ste
 # -- kernels against references -------------------------------------------------------
 
 
-def test_gather_active_kernel_matches_reference_with_labels_first_and_vote_cap():
+def test_gather_active_kernel_matches_reference_labels_first_vote_cap_and_fill():
     rng = np.random.default_rng(0)
     n_items, n_tables, n_buckets = 300, 6, 16
     tables = LSHTables(n_tables=n_tables, n_buckets=n_buckets, bucket_size=20, random_state=0)
@@ -77,12 +79,15 @@ def test_gather_active_kernel_matches_reference_with_labels_first_and_vote_cap()
     lab_ids = np.concatenate(
         [rng.choice(n_items, size=k, replace=False) for k in np.diff(lab_ptr)]
     ).astype(np.int64)
-    extra = rng.integers(0, n_items, (40, 5)).astype(np.int64)
-    for max_active in (15, 10_000):
+    extra = rng.integers(0, n_items, (40, 30)).astype(np.int64)  # repeats included
+    fill_to = rng.integers(0, 40, 40)
+    for max_active in (15, 25, 10_000):
         active, n_active = kernels.gather_active(
-            codes, tables.offsets_, tables.items_, lab_ptr, lab_ids, extra, max_active
+            codes, tables.offsets_, tables.items_, lab_ptr, lab_ids, extra, max_active, fill_to
         )
-        expected = gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active)
+        expected = gather_active_reference(
+            codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to
+        )
         got = [active[i, : n_active[i]].tolist() for i in range(40)]
         assert got == expected
 
@@ -200,6 +205,11 @@ def test_lsh_active_set_holds_the_labels_and_a_fraction_of_the_outputs(data):
     assert net.active_counts_.mean() < 0.6 * 200
     capped = _net(n_epochs=1, max_active=10).fit(X, y)
     assert capped.active_counts_.max() <= 10
+    filled = _net(n_epochs=1, min_active=60, max_active=60).fit(X, y)
+    # Random fillers make up the difference; 60 of 200 leaves plenty of unused ids.
+    assert np.all(filled.active_counts_ == 60)
+    with pytest.raises(ValueError, match="min_active=61 exceeds max_active=60"):
+        _net(min_active=61, max_active=60).fit(X, y)
 
 
 @pytest.mark.parametrize("family", ["dwta", "simhash"])
