@@ -25,6 +25,10 @@ extensions = [
     "portfolio",
     "portfolio.mathml",
     "portfolio.benchmarks",
+    "portfolio.execution",
+    "portfolio.launch",
+    "portfolio.claims",
+    "portfolio.gallery",
 ]
 
 exclude_patterns = [
@@ -112,6 +116,21 @@ portfolio_feed_path = "news/atom.xml"
 bibtex_bibfiles = [portfolio_bibfile]
 bibtex_default_style = "plain"
 bibtex_reference_style = "author_year"
+
+# -- Notebooks: launch, budgets, report -----------------------------------------------
+
+# Binder, Colab and source links are built from the repository set here, once.
+portfolio_repository_url = "https://github.com/Tharun24/medini-portfolio"
+portfolio_repository_branch = "main"
+portfolio_binder_url = "https://mybinder.org"
+# Committed .ipynb copies (no outputs) that Colab opens; `python -m portfolio.launch` writes them.
+portfolio_colab_dir = "notebooks/ipynb"
+exclude_patterns += [portfolio_colab_dir]
+# The build fails when a notebook runs longer or holds more memory (a free Binder session).
+portfolio_budget_seconds = 60
+portfolio_budget_memory_mb = 1536
+portfolio_claims_file = "publications/claims.yaml"
+portfolio_reproducibility_page = "reproducibility"
 
 # -- Copy button ------------------------------------------------------------------
 

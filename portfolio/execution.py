@@ -102,7 +102,8 @@ def provenance_footer(record: NotebookRecord) -> nodes.container:
         ("Packages", packages),
         ("CPU", cpu),
         ("Commit", record.commit or "unknown"),
-        ("Ran", f"{run_date(record)}, {seconds(record)} from kernel start to finish"),
+        ("Ran", f"{run_date(record)}, {seconds(record)} from kernel start to finish"
+                + (" (outputs from the build's cache)" if record.from_cache else "")),
     ):
         field = nodes.field()
         field += nodes.field_name(name, name)
@@ -157,7 +158,7 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 seconds(record),
                 share,
                 megabytes(record.peak_bytes),
-                "cache hit" if record.method == "cache" and record.runtime is None else record.method,
+                "from the cache" if record.from_cache else "executed",
                 run_date(record),
             ])
         intro = nodes.paragraph()

@@ -24,6 +24,7 @@ import ast
 import io
 import json
 import re
+import time
 import tokenize
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -123,6 +124,7 @@ class NotebookRecord:
     method: str = ""
     runtime: float | None = None  # seconds, kernel start to finish (jupyter-cache)
     executed_at: float | None = None  # POSIX time of the execution (cached: of the cached run)
+    from_cache: bool = False  # outputs taken from jupyter-cache rather than executed in this build
     peak_bytes: int | None = None
     versions: dict[str, str] = field(default_factory=dict)
     cpu: str = ""
@@ -201,6 +203,7 @@ OPTIONS = (
 
 def check_config(app: Sphinx, config) -> None:
     """Validate every ``portfolio_*`` notebook setting once, naming the bad one."""
+    app.portfolio_build_started = time.time()
     for option in OPTIONS:
         config[option.name] = option.check(option.name, config[option.name])
 
@@ -267,14 +270,15 @@ def glue_value(text: str) -> Any:
     return value if isinstance(value, int | float | bool | str) else text
 
 
-def read_glue(notebook) -> dict[str, Any]:
-    """Every value glued in an executed notebook, by key."""
+def read_glue(path: Path) -> dict[str, Any]:
+    """Every value glued by an executed notebook, by key, from MyST-NB's ``.glue.json``."""
+    if not path.is_file():
+        return {}
     found: dict[str, Any] = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if meta and "text/plain" in output.get("data", {}):
-                found[meta["name"]] = glue_value(output["data"]["text/plain"])
+    for key, output in json.loads(path.read_text("utf8")).items():
+        data = output.get("data", {})
+        if "text/plain" in data:
+            found[key] = glue_value(data["text/plain"])
     return found
 
 
@@ -333,6 +337,31 @@ def page_title_and_description(doctree: nodes.document) -> tuple[str, str]:
     return title, paragraph.astext().replace("\n", " ") if paragraph is not None else ""
 
 
+def with_outputs(env, executed: Path):
+    """The executed notebook with its outputs, also written to :func:`outputs_path`.
+
+    MyST-NB's copy in its output folder lacks the outputs when they came from
+    jupyter-cache (it writes the notebook it parsed, not the merged one), so the outputs
+    are merged from the cache here.
+    """
+    notebook = nbformat.read(executed, as_version=4)
+    cache_path = env.mystnb_config.execution_cache_path
+    if env.mystnb_config.execution_mode == "cache" and cache_path:
+        from jupyter_cache import get_cache
+
+        try:
+            _, notebook = get_cache(str(cache_path)).merge_match_into_notebook(notebook)
+        except KeyError:
+            pass
+    nbformat.write(notebook, outputs_path(executed))
+    return notebook
+
+
+def outputs_path(executed: Path) -> Path:
+    """Where the executed notebook with outputs is kept (beside MyST-NB's copy)."""
+    return executed.with_name(executed.stem + ".outputs.ipynb")
+
+
 def collect(app: Sphinx, doctree: nodes.document) -> None:
     """After a notebook is read, record what its execution measured."""
     from myst_nb.sphinx_ import NbMetadataCollector
@@ -350,10 +379,12 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
     record.method = str(exec_data.get("method", ""))
     record.runtime = exec_data.get("runtime")
     record.executed_at = exec_data.get("mtime")
+    started = getattr(app, "portfolio_build_started", None)
+    record.from_cache = bool(started and record.executed_at and record.executed_at < started)
     record.thumbnail = first_figure(doctree)
     if executed.is_file():
-        notebook = nbformat.read(executed, as_version=4)
-        record.glue = read_glue(notebook)
+        notebook = with_outputs(env, executed)
+        record.glue = read_glue(executed.with_name(executed.stem + ".glue.json"))
         record.knobs = read_knobs(notebook)
         probe = read_probe(notebook)
         if probe is None and record.succeeded:

@@ -1,0 +1,430 @@
+"""The reproducibility table: each paper's claims, the paper's value and this build's value.
+
+The claims live in ``portfolio_claims_file`` (``publications/claims.yaml``), one entry per
+claim, validated with pydantic when the build starts. An entry names the paper (BibTeX
+key), the notebook, the claim in the paper's words reduced to a number, the paper's value
+and where the paper states it, the notebook's ``assert`` that checks it, the glue key of
+the value the notebook measures, and the comparison that decides pass or fail. The
+measured value is never typed in the file: it is read from the notebook's glued outputs.
+
+- ``{claims-table}`` renders every claim (option ``:paper: KEY`` for one paper's rows).
+- Each paper page whose header names a paper with claims shows that paper's rows.
+- Each entry of the publications list gets a status badge: *claims hold*, *drifted*
+  (a measured value misses its comparison, or is missing), *no demo*, linking to its rows.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import directives
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from .launch import demo_notebooks
+from .notebooks import NotebookRecord, depends_on_notebooks, link, records, table
+
+logger = logging.getLogger(__name__)
+
+#: Field names that would hold a hand-typed measured value; the schema refuses them.
+TYPED_MEASUREMENT = ("measured", "measured_value", "measurement", "result", "value")
+
+_COMPARISON = re.compile(
+    r"^(?P<op>>=|<=|>|<|==)\s*(?:(?P<number>[-+]?[0-9.]+(?:e[-+]?\d+)?)"
+    r"|glue:(?P<key>[A-Za-z_][\w.-]*)(?:\s*\*\s*(?P<factor>[-+]?[0-9.]+(?:e[-+]?\d+)?))?"
+    r"(?:\s*\+\s*(?P<offset>[-+]?[0-9.]+(?:e[-+]?\d+)?))?)$"
+)
+_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
+_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
+class Claim(BaseModel):
+    """One claim of one paper, re-measured by one notebook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="slug, unique in the file")
+    paper: str = Field(min_length=1, description="BibTeX key of the paper")
+    notebook: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="notebook name under the notebooks folder")
+    claim: str = Field(min_length=1, description="the claim in the paper's words, reduced to a number")
+    paper_value: float | str | None = Field(description="the paper's value (None: the paper gives no number)")
+    unit: str = ""
+    source: str = Field(min_length=1, description="where the paper states the value")
+    setting: str = Field("", description="how the notebook's laptop setting differs from the paper's")
+    asserts: str = Field(min_length=1, description="text of the notebook's assert message, claim '...'")
+    glue: str | None = Field(description="glue key of the measured value (None: the assert alone decides)")
+    holds_if: str | None = Field(None, description="comparison deciding pass: '>= 20', '<= glue:key', ...")
+    format: str = Field(".3g", description="format spec of the measured value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_typed_measurement(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            typed = [name for name in TYPED_MEASUREMENT if name in data]
+            if typed:
+                raise ValueError(
+                    f"field {typed[0]!r} types a measured value by hand; measured values are read from the "
+                    "notebook: name its glue key in 'glue'"
+                )
+        return data
+
+    @field_validator("holds_if")
+    @classmethod
+    def _comparison(cls, value: str | None) -> str | None:
+        if value is not None and not _COMPARISON.match(value):
+            raise ValueError(f"{value!r} is not a comparison like '>= 20', '< 0.5' or '<= glue:key * 2' or '> glue:key + 0.1'")
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        try:
+            format(1.5, value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a number format ({error})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _comparison_needs_glue(self) -> Claim:
+        if self.holds_if is not None and self.glue is None:
+            raise ValueError("'holds_if' compares the glued value: set 'glue' too")
+        if self.glue is not None and self.holds_if is None:
+            raise ValueError("a glued value needs 'holds_if', the comparison that decides pass or fail")
+        return self
+
+
+class ClaimsFile(BaseModel):
+    """The whole file: a list of claims under ``claims``."""
+
+    model_config = ConfigDict(extra="forbid")
+    claims: list[Claim]
+
+
+def entry_lines(path: Path) -> list[int]:
+    """Line number of each entry under ``claims`` (for messages)."""
+    try:
+        root = yaml.compose(path.read_text("utf8"))
+    except yaml.YAMLError:
+        return []
+    for key, value in getattr(root, "value", []) if isinstance(root, yaml.MappingNode) else []:
+        if key.value == "claims" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+class ClaimsError(ValueError):
+    """A claims file that cannot be used; the message names file, entry and field."""
+
+
+def load_claims(path: Path, label: str | None = None) -> list[Claim]:
+    """Read and validate a claims file; raise :class:`ClaimsError` naming file, entry and field."""
+    label = label or str(path)
+    try:
+        raw = yaml.safe_load(path.read_text("utf8"))
+    except yaml.YAMLError as error:
+        raise ClaimsError(f"{label}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("claims"), list):
+        raise ClaimsError(f"{label}: expected a mapping with a list under 'claims'")
+    problems = []
+    claims = []
+    lines = entry_lines(path)
+    for index, entry in enumerate(raw["claims"]):
+        name = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+        at = f"{label}:{lines[index]}" if index < len(lines) else label
+        try:
+            claims.append(Claim.model_validate(entry))
+        except ValidationError as error:
+            for item in error.errors():
+                where = ".".join(str(part) for part in item["loc"]) or "(entry)"
+                message = item["msg"].removeprefix("Value error, ")
+                problems.append(f"{at}: claim {name!r}, field {where!r}: {message}")
+    seen: set[str] = set()
+    for claim in claims:
+        if claim.id in seen:
+            problems.append(f"{label}: claim {claim.id!r}, field 'id': used twice")
+        seen.add(claim.id)
+    if problems:
+        raise ClaimsError("\n".join(problems))
+    return claims
+
+
+# -- Evaluating a claim against a build ---------------------------------------------------
+
+
+def threshold(claim: Claim, glue: dict[str, Any]) -> tuple[str, float] | None:
+    """The comparison operator and the number it compares with (None if a glue key is missing)."""
+    match = _COMPARISON.match(claim.holds_if or "")
+    if match is None:
+        return None
+    if match["number"] is not None:
+        return match["op"], float(match["number"])
+    if match["key"] not in glue:
+        return None
+    value = float(glue[match["key"]]) * (float(match["factor"]) if match["factor"] else 1.0)
+    value += float(match["offset"]) if match["offset"] else 0.0
+    return match["op"], value
+
+
+Status = Literal["pass", "drifted", "missing"]
+
+
+def evaluate(claim: Claim, record: NotebookRecord | None) -> tuple[Status, str, str]:
+    """Status, measured value (as text) and criterion (as text) of one claim in this build."""
+    if record is None or not record.succeeded:
+        return "missing", "not run", claim.holds_if or "the notebook's assert"
+    if claim.glue is None:
+        return "pass", "assert held", "the notebook's assert"
+    if claim.glue not in record.glue:
+        return "missing", "not glued", claim.holds_if or ""
+    measured = record.glue[claim.glue]
+    limit = threshold(claim, record.glue)
+    try:
+        number = float(measured)
+    except (TypeError, ValueError):
+        return "missing", str(measured), claim.holds_if or ""
+    text = format(number, claim.format) + (f" {claim.unit}" if claim.unit and "%" not in claim.format else "")
+    if limit is None:
+        return "missing", text, claim.holds_if or ""
+    op, bound = limit
+    criterion = f"{_SYMBOLS[op]} {format(bound, claim.format)}"
+    ok = not math.isnan(number) and _OPS[op](number, bound)
+    return ("pass" if ok else "drifted"), text, criterion
+
+
+def paper_value_text(claim: Claim) -> str:
+    """The paper's value with its unit."""
+    if claim.paper_value is None:
+        return "no number"
+    value = claim.paper_value
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{text} {claim.unit}".strip() if claim.unit else text
+
+
+# -- Loading and checking at build time ----------------------------------------------------
+
+
+def claims_of(app: Sphinx) -> list[Claim]:
+    """The validated claims of this build (read at ``builder-inited``)."""
+    return getattr(app, "portfolio_claims", [])
+
+
+def load(app: Sphinx) -> None:
+    """Read the claims file once per build; a bad file is a build error naming the problem."""
+    path = Path(app.srcdir, app.config.portfolio_claims_file)
+    app.portfolio_claims = []
+    if not path.is_file():
+        return
+    try:
+        app.portfolio_claims = load_claims(path, app.config.portfolio_claims_file)
+    except ClaimsError as error:
+        for line in str(error).splitlines():
+            logger.error(line, type="portfolio", subtype="claims")
+
+
+def check(app: Sphinx, env) -> None:
+    """Every claim names a known paper, a notebook that ran, and a value it glued."""
+    path = str(Path(app.srcdir, app.config.portfolio_claims_file))
+    notebooks = records(env)
+    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    known_papers = set(paper_keys(app))
+    lines = dict(zip([c.id for c in claims_of(app)], entry_lines(Path(path)), strict=False))
+    for claim in claims_of(app):
+        where = f"claim {claim.id!r}"
+        path = f"{app.srcdir / app.config.portfolio_claims_file}:{lines.get(claim.id, 1)}"
+        if known_papers and claim.paper not in known_papers:
+            logger.warning(f"{where}, field 'paper': no paper {claim.paper!r} in the BibTeX file",
+                           type="portfolio", subtype="claims", location=path)
+        record = notebooks.get(f"{folder}/{claim.notebook}")
+        if record is None:
+            logger.warning(f"{where}, field 'notebook': no executed notebook {folder}/{claim.notebook}",
+                           type="portfolio", subtype="claims", location=path)
+            continue
+        match = _COMPARISON.match(claim.holds_if or "")
+        for key in filter(None, [claim.glue, match["key"] if match else None]):
+            if key not in record.glue:
+                logger.warning(f"{where}, field 'glue': notebook {record.source} glued no value {key!r}",
+                               type="portfolio", subtype="claims", location=path)
+
+
+def paper_keys(app: Sphinx) -> dict[str, str]:
+    """Every BibTeX key with its title."""
+    if hasattr(app, "_portfolio_papers"):
+        return app._portfolio_papers
+    papers: dict[str, str] = {}
+    bibfile = getattr(app.config, "portfolio_bibfile", None)
+    if bibfile and Path(app.srcdir, bibfile).is_file():
+        from pybtex.database import parse_file
+
+        for key, entry in parse_file(str(Path(app.srcdir, bibfile))).entries.items():
+            papers[key] = entry.fields.get("title", key).replace("{", "").replace("}", "")
+    app._portfolio_papers = papers
+    return papers
+
+
+# -- Rendering -----------------------------------------------------------------------------
+
+
+class claims_table(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """Placeholder for a claims table (attribute ``paper``: one paper's rows, or all)."""
+
+
+class ClaimsTableDirective(SphinxDirective):
+    """``{claims-table}``: the reproducibility table, optionally for one paper (``:paper: KEY``)."""
+
+    option_spec = {"paper": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        depends_on_notebooks(self.env, self.env.docname)
+        self.env.note_dependency(str(Path(self.env.srcdir, self.config.portfolio_claims_file)))
+        return [claims_table(paper=self.options.get("paper", ""))]
+
+
+def status_badge(status: str) -> nodes.inline:
+    """A sphinx-design badge for a status."""
+    color = {"pass": "success", "claims hold": "success", "drifted": "danger", "missing": "danger"}.get(
+        status, "secondary")
+    return nodes.inline(status, status, classes=["sd-sphinx-override", "sd-badge", f"sd-bg-{color}",
+                                                  f"sd-bg-text-{color}", "portfolio-claim-status"])
+
+
+def paper_link(app: Sphinx, docname: str, key: str) -> nodes.Node:
+    """A link to a paper's page, else to its entry on the publications list."""
+    title = paper_keys(app).get(key, key)
+    short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
+    folder = "publications"
+    if f"{folder}/{key}" in app.env.found_docs:
+        return link(app, docname, f"{folder}/{key}", short)
+    if f"{folder}/index" in app.env.found_docs:
+        return link(app, docname, f"{folder}/index", short, anchor=nodes.make_id(key))
+    return nodes.Text(short)
+
+
+def claims_rows_table(app: Sphinx, docname: str, claims: list[Claim]) -> nodes.table:
+    """The table of the given claims, as seen from page ``docname``."""
+    notebooks = records(app.env)
+    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    rows = []
+    seen_papers: set[str] = set()
+    for claim in claims:
+        record = notebooks.get(f"{folder}/{claim.notebook}")
+        status, measured, criterion = evaluate(claim, record)
+        paper = nodes.inline()
+        if claim.paper not in seen_papers:
+            paper["ids"].append(f"claims-{nodes.make_id(claim.paper)}")
+            seen_papers.add(claim.paper)
+        paper += paper_link(app, docname, claim.paper)
+        words = nodes.paragraph(ids=[f"claim-{claim.id}"])
+        words += nodes.Text(claim.claim)
+        if claim.setting:
+            words += nodes.Text(" ")
+            words += nodes.emphasis("", f"Here: {claim.setting}")
+        paper_value = nodes.paragraph()
+        paper_value += nodes.Text(paper_value_text(claim))
+        paper_value += nodes.Text(" ")
+        paper_value += nodes.inline("", f"({claim.source})", classes=["portfolio-claim-source"])
+        measured_cell = (link(app, docname, record.docname, measured) if record is not None
+                         else nodes.Text(measured))
+        rows.append([paper, words, paper_value, measured_cell, criterion, status_badge(status)])
+    return table(["paper", "claim", "paper's value", "measured in this build", "holds if", "status"], rows,
+                 classes=["portfolio-claims"], widths=[3, 5, 4, 2, 2, 1])
+
+
+def paper_status(app: Sphinx, key: str) -> str:
+    """``claims hold``, ``drifted`` or ``no demo`` for one paper."""
+    claims = [c for c in claims_of(app) if c.paper == key]
+    if not claims:
+        return "no demo"
+    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    notebooks = records(app.env)
+    statuses = {evaluate(c, notebooks.get(f"{folder}/{c.notebook}"))[0] for c in claims}
+    return "claims hold" if statuses == {"pass"} else "drifted"
+
+
+def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Fill claims tables, add each paper page's rows and the list's status badges."""
+    claims = claims_of(app)
+    for placeholder in list(doctree.findall(claims_table)):
+        key = placeholder["paper"]
+        chosen = [c for c in claims if not key or c.paper == key]
+        placeholder.replace_self(claims_rows_table(app, docname, chosen) if chosen
+                                 else nodes.paragraph("", "No claims are re-measured for this paper."))
+    repro = app.config.portfolio_reproducibility_page
+    for element in list(doctree.findall(nodes.Element)):
+        classes = element.get("classes", [])
+        if "portfolio-paper-header" in classes:
+            _paper_rows(app, docname, element, claims, repro)
+        elif "portfolio-publication" in classes:
+            _badge(app, docname, element, repro)
+
+
+def _key_of(app: Sphinx, element: nodes.Element) -> str | None:
+    return next((key for key in paper_keys(app) if nodes.make_id(key) in element["ids"]), None)
+
+
+def _paper_rows(app: Sphinx, docname: str, header: nodes.Element, claims: list[Claim], repro: str) -> None:
+    key = _key_of(app, header)
+    mine = [c for c in claims if c.paper == key]
+    if not mine:
+        return
+    block = nodes.container(classes=["portfolio-paper-claims"])
+    block += nodes.rubric("", "Claims re-measured by the demo")
+    block += claims_rows_table(app, docname, mine)
+    if repro in app.env.found_docs:
+        more = nodes.paragraph()
+        more += link(app, docname, repro, "Every paper's claims: the reproducibility table")
+        block += more
+    parent = header.parent
+    index = parent.index(header) + 1
+    while index < len(parent) and "portfolio-launch" in parent[index].get("classes", []):
+        index += 1
+    parent.insert(index, block)
+
+
+def _badge(app: Sphinx, docname: str, card: nodes.Element, repro: str) -> None:
+    key = _key_of(app, card)
+    if key is None:
+        return
+    status = paper_status(app, key)
+    badge = status_badge(status)
+    para = nodes.paragraph(classes=["portfolio-claims-badge"])
+    if status != "no demo" and repro in app.env.found_docs:
+        ref = link(app, docname, repro, "", anchor=f"claims-{nodes.make_id(key)}")
+        ref.children = []
+        ref += badge
+        ref["reftitle"] = f"Reproducibility: {status}"
+        para += ref
+    else:
+        para += badge
+    body = next((c for c in card.children if "sd-card-body" in c.get("classes", [])), card)
+    body += para
+
+
+def note_dependency(app: Sphinx, doctree: nodes.document) -> None:
+    """Paper pages and the publications list show claim rows and badges: keep them current."""
+    for element in doctree.findall(nodes.Element):
+        classes = element.get("classes", [])
+        if "portfolio-paper-header" in classes or "portfolio-publication" in classes:
+            depends_on_notebooks(app.env, app.env.docname)
+            app.env.note_dependency(str(Path(app.srcdir, app.config.portfolio_claims_file)))
+            return
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the claims file, the table and the per-paper rows and badges."""
+    app.setup_extension("portfolio.notebooks")
+    app.setup_extension("portfolio.launch")
+    app.add_node(claims_table)
+    app.add_directive("claims-table", ClaimsTableDirective)
+    app.connect("builder-inited", load)
+    app.connect("env-check-consistency", check)
+    app.connect("doctree-read", note_dependency)
+    app.connect("doctree-resolved", render, priority=600)
+    return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

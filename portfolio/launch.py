@@ -1,0 +1,240 @@
+"""Launch, download and source buttons on notebook pages and paper pages.
+
+pydata-sphinx-theme has no launch buttons, so this module adds a row of them to every
+executed notebook's page (under its title) and to every paper page whose BibTeX entry
+names a ``demo`` notebook (under the paper's header card):
+
+- **Binder**: ``<binder>/v2/gh/<owner>/<repo>/<branch>?urlpath=lab/tree/<notebook>.md``.
+  Binder installs the root ``requirements.txt`` (jupytext among it) and runs ``postBuild``,
+  which makes JupyterLab open MyST text notebooks as notebooks.
+- **Colab**: Colab opens only ``.ipynb`` files that exist in the repository, so each text
+  notebook has a committed copy without outputs under ``portfolio_colab_dir``, made by
+  ``python -m portfolio.launch`` (a test checks the copies match their sources). The copy
+  starts with one setup cell that installs this repository's packages where they are
+  missing (Colab), and does nothing elsewhere.
+- **Download**: the executed notebook, outputs included, written beside the page
+  (``notebooks/<name>.ipynb``) when the build finishes.
+- **Source**: the MyST source Sphinx copies to ``_sources/``.
+
+All links are built from ``portfolio_repository_url`` and ``portfolio_repository_branch``
+in ``conf.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
+from sphinx.util import logging
+
+from .notebooks import outputs_path, records, relative_uri, strip_probe
+
+logger = logging.getLogger(__name__)
+
+BUTTON = ["sd-sphinx-override", "sd-btn", "sd-text-wrap", "portfolio-launch-btn"]
+SETUP_TAG = "colab-setup"
+
+
+def github_repo(url: str) -> tuple[str, str]:
+    """Owner and name of a ``https://github.com/<owner>/<name>`` URL."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/").removesuffix(".git").split("/")
+    if parts.netloc != "github.com" or len(path) != 2 or not all(path):
+        raise ConfigError(f"portfolio_repository_url must be https://github.com/<owner>/<name>, got {url!r}")
+    return path[0], path[1]
+
+
+def binder_url(binder: str, repository: str, branch: str, path: str) -> str:
+    """A Binder link that opens ``path`` (relative to the repository root) in JupyterLab."""
+    owner, name = github_repo(repository)
+    return f"{binder}/v2/gh/{owner}/{name}/{quote(branch, safe='')}?urlpath={quote('lab/tree/' + path, safe='')}"
+
+
+def colab_url(repository: str, branch: str, ipynb_path: str) -> str:
+    """A Colab link to a committed ``.ipynb`` file of the repository."""
+    owner, name = github_repo(repository)
+    return f"https://colab.research.google.com/github/{owner}/{name}/blob/{quote(branch, safe='')}/{quote(ipynb_path)}"
+
+
+def colab_path(config, source: str) -> str:
+    """Where the committed ``.ipynb`` copy of a notebook source lives."""
+    return f"{config.portfolio_colab_dir}/{Path(source).stem}.ipynb"
+
+
+def _button(label: str, uri: str, *, primary: bool = False, internal: bool = False, download: bool = False):
+    classes = [*BUTTON, "sd-btn-primary" if primary else "sd-btn-outline-primary"]
+    if download:
+        classes.append("portfolio-download")
+    return nodes.reference(label, label, refuri=uri, classes=classes, internal=internal)
+
+
+def launch_row(app: Sphinx, fromdoc: str, notebook_doc: str, source: str) -> nodes.paragraph:
+    """The four buttons for one notebook, linked from page ``fromdoc``."""
+    config = app.config
+    repo, branch = config.portfolio_repository_url, config.portfolio_repository_branch
+    row = nodes.paragraph(classes=["portfolio-launch"])
+    buttons = [
+        _button("Launch in Binder", binder_url(config.portfolio_binder_url, repo, branch, source), primary=True),
+        _button("Open in Colab", colab_url(repo, branch, colab_path(config, source))),
+        _button("Download .ipynb", relative_uri(app, fromdoc, f"{notebook_doc}.ipynb"), internal=True, download=True),
+        _button("View source", relative_uri(app, fromdoc, f"_sources/{source}"), internal=True),
+    ]
+    for index, button in enumerate(buttons):
+        if index:
+            row += nodes.Text(" ")
+        row += button
+    return row
+
+
+def demo_notebooks(app: Sphinx) -> dict[str, str]:
+    """Paper key -> demo notebook docname, from the BibTeX file's ``demo`` fields."""
+    if hasattr(app, "_portfolio_demos"):
+        return app._portfolio_demos
+    demos: dict[str, str] = {}
+    bibfile = getattr(app.config, "portfolio_bibfile", None)
+    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    if bibfile and Path(app.srcdir, bibfile).is_file():
+        from pybtex.database import parse_file
+
+        for key, entry in parse_file(str(Path(app.srcdir, bibfile))).entries.items():
+            demo = entry.fields.get("demo")
+            if demo:
+                demos[key] = f"{folder}/{demo.strip()}"
+    app._portfolio_demos = demos
+    return demos
+
+
+def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Buttons under a notebook's title, and under a paper header whose paper has a demo."""
+    notebooks = records(app.env)
+    if docname in notebooks:
+        section = next(iter(doctree.findall(nodes.section)), None)
+        if section is not None:
+            section.insert(1, launch_row(app, docname, docname, notebooks[docname].source))
+        return
+    demos = demo_notebooks(app)
+    for header in list(doctree.findall(nodes.Element)):
+        if "portfolio-paper-header" not in header.get("classes", []):
+            continue
+        demo = next((demos[key] for key in demos if nodes.make_id(key) in header["ids"]), None)
+        if demo in notebooks:
+            header.parent.insert(header.parent.index(header) + 1,
+                                 launch_row(app, docname, demo, notebooks[demo].source))
+
+
+def download_notebook(executed: Path) -> nbformat.NotebookNode:
+    """The executed notebook as readers download it: outputs kept, build machinery removed."""
+    notebook = strip_probe(nbformat.read(executed, as_version=4))
+    notebook.metadata.pop("jupytext", None)
+    return notebook
+
+
+def write_downloads(app: Sphinx, exception: Exception | None) -> None:
+    """Write every executed notebook, with outputs, beside its page."""
+    if exception is not None or app.builder.format != "html":
+        return
+    folder = Path(app.env.mystnb_config.output_folder)
+    for docname in records(app.env):
+        executed = outputs_path(folder.joinpath(*f"{docname}.ipynb".split("/")))
+        if not executed.is_file():
+            logger.warning(f"no executed copy of {docname} to offer for download", type="portfolio",
+                           subtype="download", location=docname)
+            continue
+        target = Path(app.outdir).joinpath(*f"{docname}.ipynb".split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(download_notebook(executed), target)
+
+
+# -- The committed .ipynb copies for Colab -------------------------------------------------
+
+
+def setup_cell(repository: str, branch: str) -> nbformat.NotebookNode:
+    """The first cell of a Colab copy: install this site's packages where they are missing."""
+    code = (
+        "# Colab, or any Python without this site's packages: install them from the repository.\n"
+        "# (Binder and a local `pip install -r requirements.txt` already have them: nothing happens.)\n"
+        "import importlib.util\n"
+        "\n"
+        'if importlib.util.find_spec("rushml") is None or importlib.util.find_spec("myst_nb") is None:\n'
+        f'    %pip install --quiet "medini-portfolio @ git+{repository}@{branch}" myst-nb'
+    )
+    return nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
+
+
+def colab_notebook(source: Path, repository: str, branch: str) -> nbformat.NotebookNode:
+    """The ``.ipynb`` copy of a text notebook: no outputs, a setup cell first."""
+    import jupytext
+
+    notebook = jupytext.read(source)
+    notebook.metadata.pop("jupytext", None)
+    notebook.cells.insert(0, setup_cell(repository, branch))
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index}"  # stable ids: the copy is the same on every run
+    return notebook
+
+
+def text_notebooks(srcdir: Path, folder: str = "notebooks") -> list[Path]:
+    """The MyST text notebooks in a folder."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
+    return sorted(p for p in Path(srcdir, folder).glob("*.md") if is_myst_markdown_notebook(p.read_text("utf8")))
+
+
+def sync_colab_copies(srcdir: Path, *, check: bool = False) -> list[str]:
+    """Write (or with ``check``, only compare) the Colab copies; returns the stale ones."""
+    conf = runpy.run_path(str(Path(srcdir, "conf.py")))
+    defaults = {"portfolio_repository_url": "https://github.com/Tharun24/medini-portfolio",
+                "portfolio_repository_branch": "main", "portfolio_colab_dir": "notebooks/ipynb",
+                "portfolio_notebooks_dir": "notebooks"}
+    settings = {name: conf.get(name, value) for name, value in defaults.items()}
+    stale = []
+    out_dir = Path(srcdir, settings["portfolio_colab_dir"])
+    sources = text_notebooks(srcdir, settings["portfolio_notebooks_dir"])
+    for source in sources:
+        notebook = colab_notebook(source, settings["portfolio_repository_url"], settings["portfolio_repository_branch"])
+        text = nbformat.writes(notebook) + "\n"
+        target = out_dir / f"{source.stem}.ipynb"
+        if not target.is_file() or target.read_text("utf8") != text:
+            stale.append(target.relative_to(srcdir).as_posix())
+            if not check:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf8")
+    names = {f"{s.stem}.ipynb" for s in sources}
+    for orphan in sorted(out_dir.glob("*.ipynb")) if out_dir.is_dir() else []:
+        if orphan.name not in names:
+            stale.append(orphan.relative_to(srcdir).as_posix())
+            if not check:
+                orphan.unlink()
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m portfolio.launch [--check]``: refresh the committed Colab copies."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="only report stale copies (exit 1 if any)")
+    parser.add_argument("--srcdir", default=".", type=Path, help="the site's source directory")
+    args = parser.parse_args(argv)
+    stale = sync_colab_copies(args.srcdir, check=args.check)
+    for path in stale:
+        print(("stale: " if args.check else "wrote: ") + path)
+    return 1 if args.check and stale else 0
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the buttons and the downloads."""
+    app.setup_extension("portfolio.notebooks")
+    app.connect("doctree-resolved", add_buttons)
+    app.connect("build-finished", write_downloads)
+    app.connect("config-inited", lambda app, config: github_repo(config.portfolio_repository_url), priority=600)
+    return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
