@@ -118,8 +118,8 @@ def make_extreme_multilabel(
     n_classes : int
         Number of labels ``K``, >= 1.
     labels_per_sample : float, default=5.0
-        Mean number of labels per row, >= 1 (the Extreme Classification
-        Repository's EURLex-4K and Amazon-670K have about 5, Delicious about 19).
+        Mean number of labels per row, >= 1 (real multi-label benchmarks range
+        from a few labels per example to a few dozen).
     n_nonzero : int, default=30
         Mean number of tokens per row, >= 1; the signal tokens are shared among
         the row's labels, so more labels per row want more tokens.
@@ -290,8 +290,8 @@ class MultiLabelMACH(MACHClassifier):
     is the default because it decodes better: a true label's buckets all score
     near 1 whatever else shares them, while under the softmax a label alone in
     its bucket gets only ``1/|Y_i|`` and can be outranked by a non-label that
-    sits in buckets shared by several true labels (measured in
-    ``tests/test_multilabel.py`` and the deep-dive notebook).
+    sits in buckets shared by several true labels (measured in the deep-dive
+    notebook, ``notebooks/cms-deep-dive.md``).
 
     Prediction is inherited: :meth:`predict_topk` ranks label ``c`` by the mean
     over repetitions of the probability of bucket ``h_r(c)`` (blocked count-min
