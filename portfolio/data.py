@@ -20,7 +20,7 @@ from pybtex.richtext import Text as LatexText
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .errors import PortfolioDataError, Problem, line_of_key, load_yaml
+from .errors import PortfolioDataError, Problem, key_lines, load_yaml
 from .schema import (
     BIBTEX_FIELDS,
     PUBLICATION_TEXT_FIELDS,
@@ -170,8 +170,9 @@ def _load_keyed(model, mapping: object, text: str, rel: str, section: str | None
     if not isinstance(mapping, dict):
         return {}, [Problem(rel, None, section, f"{where} must map ids to entries", "schema")]
     items, problems = {}, []
+    lines = key_lines(text)
     for key, value in mapping.items():
-        line = line_of_key(text, str(key))
+        line = lines.get((section, str(key)) if section else (str(key),))
         obj, found = validate_entry(model, value, file=rel, key=str(key), line=line)
         problems.extend(found)
         if obj is not None:
@@ -263,11 +264,12 @@ def cross_check(data: PortfolioData, srcdir: Path, config, names: dict[str, str]
             )
     if data.bib_keys is not None:
         known = data.bib_keys
-        refs = [("talks", key, item) for key, item in data.talks.items()]
-        refs += [("news", key, item) for key, item in {**data.updates, **data.press}.items()]
-        for source, key, item in refs:
-            if item.paper and item.paper not in known and data.files.get(source, Path()).is_file():
-                text = data.files[source].read_text(encoding="utf-8")
+        refs = [("talks", None, key, item) for key, item in data.talks.items()]
+        refs += [("news", "updates", key, item) for key, item in data.updates.items()]
+        refs += [("news", "press", key, item) for key, item in data.press.items()]
+        for source, section, key, item in refs:
+            if item.paper and item.paper not in known:
+                lines = key_lines(data.files[source].read_text(encoding="utf-8"))
                 problems.append(
                     Problem(
                         names[source],
@@ -275,7 +277,7 @@ def cross_check(data: PortfolioData, srcdir: Path, config, names: dict[str, str]
                         "paper",
                         f"no publication with key '{item.paper}' in {bib_rel}",
                         "paper_key",
-                        line_of_key(text, key),
+                        lines.get((section, key) if section else (key,)),
                     )
                 )
     return problems

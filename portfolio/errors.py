@@ -7,7 +7,6 @@ like a Sphinx warning, so one message says exactly what to fix and where.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +105,16 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _timestamp_as_text(loader: _StrictLoader, node: yaml.Node) -> str:
+    # Dates stay text: the schema validates them (a bad day such as 2019-10-41 gets our
+    # message naming the entry and field, not a ValueError from PyYAML).
+    return loader.construct_scalar(node)
+
+
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping
 )
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def load_yaml(path: Path, rel: str) -> tuple[object, list[Problem]]:
@@ -143,8 +149,24 @@ def load_yaml(path: Path, rel: str) -> tuple[object, list[Problem]]:
         return None, [Problem(rel, None, None, f"YAML syntax error: {problem}", "syntax", line)]
 
 
-def line_of_key(text: str, key: str) -> int | None:
-    """Return the 1-based line where a YAML mapping key ``key:`` is defined, if any."""
-    pattern = re.compile(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*:", re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+def key_lines(text: str, depth: int = 2) -> dict[tuple[str, ...], int]:
+    """1-based lines of the mapping keys in a YAML text, by key path, down to ``depth`` levels.
+
+    ``{("press", "engadget-2020-03-03"): 31, ...}``; empty if the text does not parse.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node, path: tuple[str, ...]) -> None:
+        if not isinstance(node, yaml.MappingNode) or len(path) >= depth:
+            return
+        for key_node, value_node in node.value:
+            key_path = (*path, str(key_node.value))
+            lines.setdefault(key_path, key_node.start_mark.line + 1)
+            walk(value_node, key_path)
+
+    walk(root, ())
+    return lines

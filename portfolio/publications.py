@@ -191,7 +191,8 @@ class PaperRole(SphinxRole):
                 subtype="paper_key",
             )
             return [nodes.literal(self.rawtext, key)], []
-        return [render.paper_ref("", "", nodes.emphasis(pub.title, pub.title), key=key)], []
+        title = render.exact(nodes.emphasis(pub.title, pub.title))
+        return [render.paper_ref("", "", title, key=key)], []
 
 
 # -- Notebook banner and link resolution -----------------------------------------------------------
@@ -209,7 +210,7 @@ def add_notebook_banner(app: Sphinx, doctree: nodes.document) -> None:
     if key is None:
         return
     pub = data.publications[key]
-    banner = nodes.paragraph(classes=["portfolio-paper-banner"])
+    banner = render.exact(nodes.paragraph(classes=["portfolio-paper-banner"]))
     banner += render.text("This notebook is the demo of the paper ")
     banner += render.paper_ref("", "", nodes.emphasis(pub.title, pub.title), key=key)
     banner += render.text(f" ({pub.venue}).")
@@ -237,7 +238,8 @@ def resolve_paper_refs(app: Sphinx, doctree: nodes.document, docname: str) -> No
         else:
             node.replace_self(node.children)
             continue
-        ref = nodes.reference("", "", *node.children, refuri=uri, internal=True, classes=["portfolio-paper-link"])
+        classes = ["portfolio-paper-link", *node.get("classes", [])]
+        ref = nodes.reference("", "", *node.children, refuri=uri, internal=True, classes=classes)
         node.replace_self(ref)
 
 

@@ -1,7 +1,9 @@
 """Docutils building blocks: sphinx-design cards, badges, buttons and dropdowns.
 
 Every piece of text from a data file goes into a ``nodes.Text`` (escaped by the
-writer), never into raw HTML; links are validated before they get here.
+writer), never into raw HTML; links are validated before they get here. Containers
+of data text carry ``support_smartquotes=False``: titles keep their exact quotes
+and dashes instead of being "educated" by the SmartQuotes transform.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ class paper_ref(nodes.Inline, nodes.TextElement):  # noqa: N801 (docutils node n
     It points at the paper's own page when one exists, else at the paper's
     entry on the publications list (``#<key>``). Attributes: ``key``.
     """
+
+
+def exact(node: nodes.Element) -> nodes.Element:
+    """Mark a node holding data text: no smart quotes or dashes inside it."""
+    node["support_smartquotes"] = False
+    return node
 
 
 def text(value: str) -> nodes.Text:
@@ -77,6 +85,7 @@ def card(*children: nodes.Node, classes: tuple[str, ...] = (), ids: tuple[str, .
         classes=["sd-card", "sd-sphinx-override", "sd-mb-3", "sd-shadow-sm", *classes],
         children=[body],
         ids=list(ids),
+        support_smartquotes=False,
     )
 
 

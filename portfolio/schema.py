@@ -108,14 +108,14 @@ def _check_link(value: Any) -> str:
     link = value.strip()
     if not link:
         raise ValueError("a link must not be empty")
-    if _UNSAFE_CHARS.search(link):
-        raise ValueError(f"link {link!r} contains whitespace, quotes or control characters")
     parts = urlsplit(link)
     if parts.scheme:
         if parts.scheme != "https" or not parts.netloc:
             raise ValueError(f"link {link!r} must be https:// or relative (scheme {parts.scheme!r})")
     elif link.startswith("//") or ":" in link.split("/", 1)[0]:
         raise ValueError(f"link {link!r} must be https:// or relative")
+    if _UNSAFE_CHARS.search(link):
+        raise ValueError(f"link {link!r} contains whitespace, quotes or control characters")
     return link
 
 

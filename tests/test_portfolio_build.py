@@ -113,6 +113,29 @@ BAD_BIB = {
 }
 
 
+TALKS, NEWS = "talks/talks.yaml", "news/news.yaml"
+BAD_YAML = {
+    "talks-bad-date": f"{TALKS}:1: entry 'older-talk', field 'date': '2019-10-41' is not a date "
+    "(day is out of range for month) [portfolio.date]",
+    "talks-bad-kind": f"{TALKS}:1: entry 'older-talk', field 'kind': must be 'invited', 'spotlight' or 'meetup', "
+    "got 'keynote' [portfolio.schema]",
+    "talks-duplicate-id": f"{TALKS}:19: entry 'older-talk': duplicate key (first defined on line 1) [portfolio.duplicate]",
+    "talks-unknown-paper": f"{TALKS}:9: entry 'newer-talk', field 'paper': no publication with key 'owner2020fats' "
+    "in publications/publications.bib [portfolio.paper_key]",
+    "news-data-link": f"{NEWS}:11: entry 'undated', field 'url': link 'data:text/html,<script>alert(1)</script>' "
+    "must be https:// or relative (scheme 'data') [portfolio.link]",
+    "news-unknown-field": f"{NEWS}:11: entry 'undated', field 'outlit': unknown field (did you mean 'outlet'?) "
+    "[portfolio.unknown_field]",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_YAML))
+def test_bad_talks_or_news_stop_the_build_with_one_message_naming_file_entry_and_field(tmp_path, case):
+    problems, message, out = data_error(tmp_path, case)
+    assert problems == [BAD_YAML[case]]
+    assert not (out / "index.html").exists()
+
+
 @pytest.mark.parametrize("case", sorted(BAD_BIB))
 def test_bad_bibtex_stops_the_build_with_one_message_naming_file_entry_and_field(tmp_path, case):
     problems, message, out = data_error(tmp_path, case)
@@ -297,3 +320,77 @@ def test_title_with_script_tag_renders_as_text_everywhere(tmp_path):
     ld = paper.find("script", type="application/ld+json").string
     assert "</" not in ld
     assert json.loads(ld)["headline"] == "Fast <script>alert(1)</script> Things"
+
+
+# -- Talks ----------------------------------------------------------------------------------------------
+
+
+def test_talks_timeline_is_newest_first_with_kind_badges(base):
+    cards = base.soup("talks/index.html").select(".portfolio-timeline .portfolio-talk")
+    assert [c["id"] for c in cards] == ["talk-newer-talk", "talk-older-talk"]
+    assert [c.select_one(".portfolio-kind").get_text() for c in cards] == ["Spotlight", "Meetup"]
+
+
+def test_talk_without_year_in_source_says_the_year_is_inferred(base):
+    page = base.soup("talks/index.html")
+    assert page.select_one("#talk-older-talk .portfolio-date").get_text() == "14 October 2019 (year inferred)"
+    assert page.select_one("#talk-newer-talk .portfolio-date").get_text() == "January 2020"
+
+
+def test_talk_links_are_buttons_and_the_paper_button_leads_to_the_paper_page(base):
+    card = base.soup("talks/index.html").select_one("#talk-newer-talk")
+    buttons = {a.get_text(strip=True): a["href"] for a in card.select("a.sd-btn")}
+    assert buttons == {"Video": "https://example.org/video", "Paper": "../publications/owner2020fast.html"}
+    assert card.select_one(".portfolio-talk-where a")["href"] == "https://workshop.example.org/"
+
+
+# -- News and the feed ------------------------------------------------------------------------------------
+
+
+def test_updates_are_newest_first_with_the_paper_title_linked_and_its_buttons(base):
+    items = base.soup("news/index.html").select(".portfolio-updates > li")
+    assert [li["id"] for li in items] == ["update-fast-presented", "update-award"]
+    first = items[0]
+    assert first.select_one(".portfolio-date").get_text() == "March 2020"
+    link = first.select_one("a.portfolio-paper-link")
+    assert (link.get_text(), link["href"]) == ("Fast Things", "../publications/owner2020fast.html")
+    assert "We presented Fast Things at CFT 2020." in first.get_text(" ", strip=True).replace(" .", ".")
+    assert [a.get_text() for a in first.select("a.sd-btn")] == ["PDF", "Code"]
+
+
+def test_press_is_newest_first_undated_last_and_keeps_exact_quotes(base):
+    items = base.soup("news/index.html").select(".portfolio-press-list > li")
+    assert [li["id"] for li in items] == ["press-quoted", "press-undated"]
+    assert items[0].find("em").get_text() == "Researchers report 'fast things' -- again"
+    assert items[0].select_one(".portfolio-date").get_text() == "3 March 2020"
+    assert items[1].select_one(".portfolio-date") is None, "a press item without a date shows none"
+    assert items[1].select_one("a.sd-btn")["href"] == "https://undated.example.org/story"
+
+
+def test_home_page_shows_the_latest_few(base):
+    page = base.soup("index.html")
+    assert [li["id"] for li in page.select(".portfolio-updates > li")] == ["update-fast-presented"]
+    assert [li["id"] for li in page.select(".portfolio-press-list > li")] == ["press-quoted"]
+
+
+def test_atom_feed_is_accepted_by_a_feed_parser(base):
+    import feedparser
+
+    feed = feedparser.parse((base.html / "news" / "atom.xml").read_bytes())
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.title == "Tiny: updates"
+    assert [e.title for e in feed.entries] == ["We presented Fast Things at CFT 2020.", "Received an award."]
+    assert [e.link for e in feed.entries] == [
+        "https://tiny.example.org/news/index.html#update-fast-presented",
+        "https://tiny.example.org/news/index.html#update-award",
+    ]
+    assert feed.entries[0].updated == "2020-03-01T00:00:00+00:00"
+    assert len({e.id for e in feed.entries}) == 2
+
+
+def test_every_page_points_feed_readers_at_the_feed(base):
+    for page, href in [("index.html", "news/atom.xml"), ("talks/index.html", "../news/atom.xml")]:
+        link = base.soup(page).find("link", type="application/atom+xml")
+        assert link is not None and link["href"] == href, page
+    assert base.soup("news/index.html").select_one("a.portfolio-feed-link")["href"] == "atom.xml"
