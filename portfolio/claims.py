@@ -225,8 +225,15 @@ def load(app: Sphinx) -> None:
     try:
         app.portfolio_claims = load_claims(path, app.config.portfolio_claims_file)
     except ClaimsError as error:
+        app.portfolio_claims_failed = True
         for line in str(error).splitlines():
             logger.error(line, type="portfolio", subtype="claims")
+
+
+def fail_on_bad_file(app: Sphinx, exception: Exception | None) -> None:
+    """A claims file that does not validate fails the build, with or without ``-W``."""
+    if exception is None and getattr(app, "portfolio_claims_failed", False):
+        app.statuscode = 1
 
 
 def check(app: Sphinx, env) -> None:
@@ -424,6 +431,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(claims_table)
     app.add_directive("claims-table", ClaimsTableDirective)
     app.connect("builder-inited", load)
+    app.connect("build-finished", fail_on_bad_file)
     app.connect("env-check-consistency", check)
     app.connect("doctree-read", note_dependency)
     app.connect("doctree-resolved", render, priority=600)

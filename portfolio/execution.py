@@ -51,14 +51,27 @@ def over_budget(record: NotebookRecord, config) -> list[str]:
     return problems
 
 
-def check_budget(app: Sphinx, doctree: nodes.document, record: NotebookRecord) -> None:
-    """Fail the build when a notebook exceeds its time or memory budget."""
-    problems = over_budget(record, app.config)
-    if problems:
-        logger.error(
-            f"notebook {record.source} is over its budget: {'; '.join(problems)}",
-            type="portfolio", subtype="budget", location=record.docname,
-        )
+def check_budgets(app: Sphinx, env) -> None:
+    """Log an error for every notebook over its time or memory budget (on every build).
+
+    Cached notebooks are checked too: their record keeps the measurements of the run
+    that produced their outputs.
+    """
+    app.portfolio_over_budget = []
+    for record in sorted(records(env).values(), key=lambda r: r.docname):
+        problems = over_budget(record, app.config)
+        if problems:
+            app.portfolio_over_budget.append(record.source)
+            logger.error(
+                f"notebook {record.source} is over its budget: {'; '.join(problems)}",
+                type="portfolio", subtype="budget", location=record.docname,
+            )
+
+
+def fail_over_budget(app: Sphinx, exception: Exception | None) -> None:
+    """A notebook over budget fails the build, with or without ``-W``."""
+    if exception is None and getattr(app, "portfolio_over_budget", None):
+        app.statuscode = 1
 
 
 def budget_box(app: Sphinx, record: NotebookRecord) -> nodes.container:
@@ -177,7 +190,8 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("portfolio.notebooks")
     app.add_node(execution_report)
     app.add_directive("execution-report", ExecutionReportDirective)
-    app.connect("portfolio-notebook-read", check_budget)
+    app.connect("env-check-consistency", check_budgets)
+    app.connect("build-finished", fail_over_budget)
     app.connect("portfolio-notebook-read", decorate_notebook)
     app.connect("doctree-resolved", render_report)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
