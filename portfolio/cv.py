@@ -1,6 +1,115 @@
-"""Placeholder; filled in below."""
+"""The CV: the profile file's sections, beside the publications and talks rendered from their own data.
+
+Directive
+---------
+``cv-section``
+    One of ``profile``, ``education``, ``experience``, ``awards``, ``service``,
+    rendered from the profile file. Publications and talks come from
+    ``publication-list`` (``:compact:``) and ``talk-list``: no fact is typed twice.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from . import render
+from .data import get_data
+from .schema import NamedLink, PartialDate, Profile
+
+SECTIONS = ("profile", "education", "experience", "awards", "service")
 
 
-def setup(app):
-    """Register nothing yet."""
+def date_range(start: PartialDate | None, end: PartialDate | None, *, ongoing: bool) -> str:
+    """``2011 – 2015``, ``August 2016 – present``, ``2019``; '' when there is no date."""
+    if start is None:
+        return ""
+    if end is None:
+        return f"{start.display()} – present" if ongoing else start.display()
+    if end == start:
+        return start.display()
+    return f"{start.display()} – {end.display()}"
+
+
+def named_link(item: NamedLink) -> nodes.Node:
+    """A name, linked when it has an address."""
+    if item.url:
+        return nodes.reference("", "", render.text(item.name), refuri=item.url)
+    return render.text(item.name)
+
+
+def _line(*parts: nodes.Node | str | None, when: str = "") -> nodes.list_item:
+    para = nodes.paragraph()
+    first = True
+    for part in parts:
+        if part is None or part == "":
+            continue
+        if not first:
+            para += render.text(", ")
+        para += render.text(part) if isinstance(part, str) else part
+        first = False
+    if when:
+        para += render.text(" ")
+        para += nodes.inline(when, when, classes=["portfolio-date"])
+    return nodes.list_item("", para)
+
+
+def _bold(value: str) -> nodes.strong:
+    return nodes.strong(value, value)
+
+
+def render_section(name: str, profile: Profile) -> list[nodes.Node]:
+    """The docutils nodes of one CV section."""
+    if name == "profile":
+        para = nodes.paragraph(classes=["portfolio-cv-profile"])
+        para += nodes.strong(profile.name, profile.name)
+        para += render.text(f". {profile.position}. Advisor: ")
+        para += named_link(profile.advisor)
+        para += render.text("; lab: ")
+        para += named_link(profile.lab)
+        para += render.text(f". Research: {profile.research}.")
+        resume = render.button_row([render.link_button("Résumé (PDF)", profile.resume, primary=True)])
+        return [render.exact(para), resume]
+    items: list[nodes.list_item] = []
+    if name == "education":
+        for edu in profile.education:
+            items.append(_line(_bold(edu.degree), named_link(edu.institution), when=date_range(edu.start, edu.end, ongoing=True)))
+    elif name == "experience":
+        for job in profile.experience:
+            org = f"{job.unit} ({job.organisation})" if job.unit else job.organisation
+            items.append(_line(_bold(job.role), org, job.place, when=date_range(job.start, job.end, ongoing=True)))
+    elif name == "awards":
+        for award in profile.awards:
+            items.append(_line(_bold(award.name), award.by, when=date_range(award.start, award.end, ongoing=False)))
+    elif name == "service":
+        for service in profile.service:
+            items.append(
+                _line(_bold(service.role), service.detail, when=date_range(service.start, service.end, ongoing=False))
+            )
+    lst = render.exact(nodes.bullet_list(classes=["portfolio-cv", f"portfolio-cv-{name}"]))
+    lst.extend(items)
+    return [lst]
+
+
+class CvSectionDirective(SphinxDirective):
+    """One section of the CV, from the profile file."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0].strip()
+        if name not in SECTIONS:
+            raise self.error(f"cv-section: unknown section {name!r}; expected one of {', '.join(SECTIONS)}")
+        data = get_data(self.env)
+        if data.profile is None:
+            raise self.error("cv-section: no profile file (set portfolio_profile_file)")
+        self.env.note_dependency(str(data.files["profile"]))
+        return render_section(name, data.profile)
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the CV directive."""
+    app.add_directive("cv-section", CvSectionDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

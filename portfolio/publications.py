@@ -122,7 +122,8 @@ class PublicationListDirective(SphinxDirective):
             container = nodes.container(classes=["portfolio-publications", "portfolio-selected"])
             container.extend(publication_card(p, data, self.env, anchor=False, compact=compact) for p in chosen)
             return [container]
-        self.env.portfolio_list_docs.add(self.env.docname)
+        if not compact:  # the full list is where papers without a page are linked to
+            self.env.portfolio_list_docs.add(self.env.docname)
         out: list[nodes.Node] = []
         for year in sorted({p.year for p in pubs}, reverse=True):
             cards = [

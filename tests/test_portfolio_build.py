@@ -126,6 +126,8 @@ BAD_YAML = {
     "must be https:// or relative (scheme 'data') [portfolio.link]",
     "news-unknown-field": f"{NEWS}:11: entry 'undated', field 'outlit': unknown field (did you mean 'outlet'?) "
     "[portfolio.unknown_field]",
+    "profile-bad-date": "data/profile.yaml: field 'experience.0.start': '2018-5' is not a date "
+    "(write YYYY-MM-DD, YYYY-MM or YYYY) [portfolio.date]",
 }
 
 
@@ -394,3 +396,41 @@ def test_every_page_points_feed_readers_at_the_feed(base):
         link = base.soup(page).find("link", type="application/atom+xml")
         assert link is not None and link["href"] == href, page
     assert base.soup("news/index.html").select_one("a.portfolio-feed-link")["href"] == "atom.xml"
+
+
+# -- CV -------------------------------------------------------------------------------------------------
+
+
+def test_cv_sections_render_from_the_profile(base):
+    page = base.soup("cv.html")
+    texts = {
+        name: [li.get_text(" ", strip=True) for li in page.select(f".portfolio-cv-{name} > li")]
+        for name in ["education", "experience", "awards", "service"]
+    }
+    assert texts == {
+        "education": ["PhD , University August 2016 – present", "BSc , College 2011 – 2015"],
+        "experience": ["Intern , Company, Town May 2018 – August 2019"],
+        "awards": ["A Prize 2019", "Undated Award , A Department"],
+        "service": ["Reviewer , CFT 2019"],
+    }
+    links = {a.get_text(): a["href"] for a in page.select(".portfolio-cv-profile a, .portfolio-cv-education a")}
+    assert links == {"Lab": "https://lab.example.org/", "University": "https://university.example.org/"}
+    resume = page.select_one("a.sd-btn-primary")
+    assert (resume.get_text(), resume["href"]) == ("Résumé (PDF)", "https://example.org/cv.pdf")
+
+
+def test_cv_lists_every_paper_and_talk_from_their_own_files(base):
+    page = base.soup("cv.html")
+    assert len(page.select(".portfolio-publication")) == 2
+    assert page.select_one(".portfolio-publication .portfolio-bibtex") is None, "the CV list is compact"
+    assert len(page.select(".portfolio-talk")) == 2
+    # Papers without a page of their own still link to the publications list, not to the CV.
+    assert base.soup("publications/owner2020fast.html").select_one("a.portfolio-paper-link")["href"] == (
+        "index.html#other2019slow"
+    )
+
+
+def test_unknown_cv_section_fails_the_strict_build(tmp_path):
+    built = build(make_site(tmp_path, "cv-unknown-section"))
+    assert "cv.md:3: ERROR: cv-section: unknown section 'hobbies'; expected one of profile, education, experience, " \
+        "awards, service" in built.warnings
