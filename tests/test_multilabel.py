@@ -351,3 +351,25 @@ def test_measured_rates_count_collisions_of_a_hand_built_example():
 def test_measured_collision_rates_reject_a_non_hash_family():
     with pytest.raises(ValueError, match="hash_family must be a UniversalHashFamily, got dict"):
         measured_collision_rates({}, [np.array([0, 1])])
+
+
+def test_fits_a_file_in_the_extreme_classification_repository_format(tmp_path):
+    from rushml.xc_io import read_xc, write_xc
+
+    X, Y = make_extreme_multilabel(300, n_features=400, n_classes=120, random_state=12)
+    Y = Y.tolil()
+    Y[[3, 77], :] = 0  # rows without labels, as in the repository's files
+    write_xc(tmp_path / "train.txt", X, Y.tocsr())
+    X2, Y2 = read_xc(tmp_path / "train.txt")
+    clf = MultiLabelMACH(n_buckets=16, n_repetitions=3, n_epochs=2, random_state=0).fit(X2, Y2)
+    assert clf.n_classes_ == 120 and clf.predict_topk(X2[:4], 5).shape == (4, 5)
+
+
+def test_collision_counting_does_not_depend_on_the_block_size(monkeypatch):
+    import rushml.multilabel as ml
+
+    _, Y = make_extreme_multilabel(200, n_features=20, n_classes=700, random_state=13)
+    h = UniversalHashFamily(16, 2, random_state=1)
+    whole = measured_collision_rates(h, Y)
+    monkeypatch.setattr(ml, "_SCORE_CELLS", 3 * 700)  # three rows per block, ragged last block
+    assert measured_collision_rates(h, Y) == whole
