@@ -300,6 +300,14 @@ def test_paper_role_and_footcite_resolve_against_the_bib(base):
     assert "Slow Things" in footnotes
 
 
+def test_cite_role_in_a_notebook_resolves_against_the_same_bib(base):
+    page = base.soup("notebooks/demo.html")
+    citation = page.select_one(".citation")
+    assert "Fast Things" in citation.get_text()
+    cites = [a for a in page.select("p a.reference.internal") if a["href"].startswith("#")]
+    assert cites and all(page.find(id=a["href"][1:]) is not None for a in cites)
+
+
 def test_demo_notebook_links_back_to_its_paper(base):
     banner = base.soup("notebooks/demo.html").select_one(".portfolio-paper-banner")
     assert banner is not None
