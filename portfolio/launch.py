@@ -46,7 +46,7 @@ def github_repo(url: str) -> tuple[str, str]:
     """Owner and name of a ``https://github.com/<owner>/<name>`` URL."""
     parts = urlsplit(url)
     path = parts.path.strip("/").removesuffix(".git").split("/")
-    if parts.netloc != "github.com" or len(path) != 2 or not all(path):
+    if parts.scheme != "https" or parts.netloc != "github.com" or len(path) != 2 or not all(path):
         raise ConfigError(f"portfolio_repository_url must be https://github.com/<owner>/<name>, got {url!r}")
     return path[0], path[1]
 
