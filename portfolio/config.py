@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -56,20 +57,49 @@ class Option:
 
 
 OPTIONS = (
-    Option("portfolio_bibfile", "publications/publications.bib", _relative_path, "the BibTeX file: every paper"),
-    Option("portfolio_talks_file", "talks/talks.yaml", _optional_relative_path, "talks, keyed by id ('' = none)"),
-    Option("portfolio_news_file", "news/news.yaml", _optional_relative_path, "updates and press ('' = none)"),
-    Option("portfolio_profile_file", "data/profile.yaml", _optional_relative_path, "CV profile ('' = none)"),
+    Option(
+        "portfolio_bibfile",
+        "publications/publications.bib",
+        _relative_path,
+        "the BibTeX file: every paper",
+    ),
+    Option(
+        "portfolio_talks_file",
+        "talks/talks.yaml",
+        _optional_relative_path,
+        "talks, keyed by id ('' = none)",
+    ),
+    Option(
+        "portfolio_news_file",
+        "news/news.yaml",
+        _optional_relative_path,
+        "updates and press ('' = none)",
+    ),
+    Option(
+        "portfolio_profile_file",
+        "data/profile.yaml",
+        _optional_relative_path,
+        "CV profile ('' = none)",
+    ),
     Option("portfolio_notebooks_dir", "notebooks", _relative_path, "folder of the demo notebooks"),
-    Option("portfolio_papers_dir", "publications", _relative_path, "folder of the paper pages <key>.md"),
+    Option(
+        "portfolio_papers_dir", "publications", _relative_path, "folder of the paper pages <key>.md"
+    ),
     Option(
         "portfolio_owner_names",
         ["Tharun Medini", "Tharun Kumar Reddy Medini"],
         _names,
         "the owner's name as written on papers (highlighted in author lists)",
     ),
-    Option("portfolio_site_url", "", _url_or_empty, "public address of the site ('' = html_baseurl)"),
-    Option("portfolio_feed_path", "news/atom.xml", _relative_path, "where the Atom feed of updates is written"),
+    Option(
+        "portfolio_site_url", "", _url_or_empty, "public address of the site ('' = html_baseurl)"
+    ),
+    Option(
+        "portfolio_feed_path",
+        "news/atom.xml",
+        _relative_path,
+        "where the Atom feed of updates is written",
+    ),
     Option("portfolio_feed_title", "", _text, "title of the Atom feed ('' = '<project>: updates')"),
     Option("portfolio_news_page", "news", _relative_path, "docname of the page listing the news"),
     Option("portfolio_home_updates", 4, _count, "default number of updates a limited list shows"),
@@ -82,11 +112,13 @@ def check_config(app: Sphinx, config: Config) -> None:
         value = getattr(config, option.name)
         expected = option.check(value)
         if expected is not None:
-            raise PortfolioConfigError(f"{option.name} = {value!r}: expected {expected} ({option.help})")
+            raise PortfolioConfigError(
+                f"{option.name} = {value!r}: expected {expected} ({option.help})"
+            )
 
 
 def site_url(config: Config) -> str:
-    """The site's public base address, ending in '/' ('' if unknown)."""
+    """Return the site's public base address, ending in '/' ('' if unknown)."""
     url = config.portfolio_site_url or config.html_baseurl or ""
     return url if not url or url.endswith("/") else url + "/"
 

@@ -1,4 +1,4 @@
-"""The CV: the profile file's sections, beside the publications and talks rendered from their own data.
+"""The CV: the profile's sections, beside publications and talks rendered from their own data.
 
 Directive
 ---------
@@ -33,7 +33,7 @@ def date_range(start: PartialDate | None, end: PartialDate | None, *, ongoing: b
 
 
 def named_link(item: NamedLink) -> nodes.Node:
-    """A name, linked when it has an address."""
+    """Render a name, linked when it has an address."""
     if item.url:
         return nodes.reference("", "", render.text(item.name), refuri=item.url)
     return render.text(item.name)
@@ -60,7 +60,7 @@ def _bold(value: str) -> nodes.strong:
 
 
 def render_section(name: str, profile: Profile) -> list[nodes.Node]:
-    """The docutils nodes of one CV section."""
+    """Render one CV section as docutils nodes."""
     if name == "profile":
         para = nodes.paragraph(classes=["portfolio-cv-profile"])
         para += nodes.strong(profile.name, profile.name)
@@ -69,23 +69,48 @@ def render_section(name: str, profile: Profile) -> list[nodes.Node]:
         para += render.text("; lab: ")
         para += named_link(profile.lab)
         para += render.text(f". Research: {profile.research}.")
-        resume = render.button_row([render.link_button("Résumé (PDF)", profile.resume, primary=True)])
+        resume = render.button_row(
+            [render.link_button("Résumé (PDF)", profile.resume, primary=True)]
+        )
         return [render.exact(para), resume]
     items: list[nodes.list_item] = []
     if name == "education":
         for edu in profile.education:
-            items.append(_line(_bold(edu.degree), named_link(edu.institution), when=date_range(edu.start, edu.end, ongoing=True)))
+            items.append(
+                _line(
+                    _bold(edu.degree),
+                    named_link(edu.institution),
+                    when=date_range(edu.start, edu.end, ongoing=True),
+                )
+            )
     elif name == "experience":
         for job in profile.experience:
             org = f"{job.unit} ({job.organisation})" if job.unit else job.organisation
-            items.append(_line(_bold(job.role), org, job.place, when=date_range(job.start, job.end, ongoing=True)))
+            items.append(
+                _line(
+                    _bold(job.role),
+                    org,
+                    job.place,
+                    when=date_range(job.start, job.end, ongoing=True),
+                )
+            )
     elif name == "awards":
         for award in profile.awards:
-            items.append(_line(_bold(award.name), award.by, when=date_range(award.start, award.end, ongoing=False)))
+            items.append(
+                _line(
+                    _bold(award.name),
+                    award.by,
+                    when=date_range(award.start, award.end, ongoing=False),
+                )
+            )
     elif name == "service":
         for service in profile.service:
             items.append(
-                _line(_bold(service.role), service.detail, when=date_range(service.start, service.end, ongoing=False))
+                _line(
+                    _bold(service.role),
+                    service.detail,
+                    when=date_range(service.start, service.end, ongoing=False),
+                )
             )
     lst = render.exact(nodes.bullet_list(classes=["portfolio-cv", f"portfolio-cv-{name}"]))
     lst.extend(items)
@@ -99,9 +124,12 @@ class CvSectionDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         name = self.arguments[0].strip()
         if name not in SECTIONS:
-            raise self.error(f"cv-section: unknown section {name!r}; expected one of {', '.join(SECTIONS)}")
+            raise self.error(
+                f"cv-section: unknown section {name!r}; expected one of {', '.join(SECTIONS)}"
+            )
         data = get_data(self.env)
         if data.profile is None:
             raise self.error("cv-section: no profile file (set portfolio_profile_file)")

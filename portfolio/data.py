@@ -52,14 +52,14 @@ class PortfolioData:
     files: dict[str, Path] = field(default_factory=dict)
 
     def paper_of_notebook(self, notebook_docname: str, notebooks_dir: str) -> str | None:
-        """The key of the paper whose demo is ``notebook_docname``, if any."""
+        """Return the key of the paper whose demo is ``notebook_docname``, if any."""
         for key, pub in self.publications.items():
             if pub.demo and f"{notebooks_dir}/{pub.demo}" == notebook_docname:
                 return key
         return None
 
 
-# -- BibTeX -----------------------------------------------------------------------------------
+# -- BibTeX ------------------------------------------
 
 
 def latex_to_text(value: str) -> str:
@@ -68,7 +68,7 @@ def latex_to_text(value: str) -> str:
 
 
 def person_name(person) -> str:
-    """A pybtex person as ``First Middle von Last, Jr.``, LaTeX decoded."""
+    """Format a pybtex person as ``First Middle von Last, Jr.``, LaTeX decoded."""
     parts = person.first_names + person.middle_names + person.prelast_names + person.last_names
     name = " ".join(latex_to_text(p) for p in parts)
     if person.lineage_names:
@@ -91,9 +91,13 @@ def _last_entry_before(text: str, line: int) -> str | None:
 
 
 def copyable_bibtex(key: str, entry: Entry) -> str:
-    """The entry as BibTeX a reference manager imports: standard fields only."""
-    fields = [(name, value) for name, value in entry.fields.items() if name.lower() in BIBTEX_FIELDS]
-    persons = {role: people for role, people in entry.persons.items() if role.lower() in BIBTEX_FIELDS}
+    """Return the entry as BibTeX a reference manager imports: standard fields only."""
+    fields = [
+        (name, value) for name, value in entry.fields.items() if name.lower() in BIBTEX_FIELDS
+    ]
+    persons = {
+        role: people for role, people in entry.persons.items() if role.lower() in BIBTEX_FIELDS
+    }
     clean = Entry(entry.type, fields=fields, persons=persons)
     return BibliographyData({key: clean}).to_string("bibtex").strip()
 
@@ -145,14 +149,20 @@ def _bib_syntax_problem(err: PybtexError, text: str, rel: str) -> Problem:
     if duplicate:
         key = duplicate.group(1).strip()
         first, second = _entry_line(text, key, 0), _entry_line(text, key, 1)
-        return Problem(rel, key, "key", f"duplicate key (first defined on line {first})", "duplicate", second)
+        return Problem(
+            rel, key, "key", f"duplicate key (first defined on line {first})", "duplicate", second
+        )
     duplicate_field = re.match(r"entry with key (.+) has a duplicate (\S+) field", message)
     if duplicate_field:
         key, name = duplicate_field.groups()
         return Problem(rel, key, name, "field given twice", "duplicate", _entry_line(text, key))
     parser = getattr(err, "parser", None)
     line = getattr(err, "lineno", None)
-    key = getattr(parser, "current_entry_key", None) or (line and _last_entry_before(text, line)) or None
+    key = (
+        getattr(parser, "current_entry_key", None)
+        or (line and _last_entry_before(text, line))
+        or None
+    )
     name = getattr(parser, "current_field_name", None)
     message = re.sub(r"^syntax error in line \d+: ", "", message)
     if message == "'}' expected" and name:
@@ -160,10 +170,12 @@ def _bib_syntax_problem(err: PybtexError, text: str, rel: str) -> Problem:
     return Problem(rel, key, name, f"malformed BibTeX: {message}", "syntax", line)
 
 
-# -- YAML files ---------------------------------------------------------------------------------
+# -- YAML files ------------------------------------------
 
 
-def _load_keyed(model, mapping: object, text: str, rel: str, section: str | None) -> tuple[dict, list[Problem]]:
+def _load_keyed(
+    model, mapping: object, text: str, rel: str, section: str | None
+) -> tuple[dict, list[Problem]]:
     where = f"'{section}'" if section else "the file"
     if mapping is None:
         return {}, []
@@ -193,7 +205,9 @@ def load_news(path: Path, rel: str) -> tuple[dict[str, Update], dict[str, Press]
     raw, problems = load_yaml(path, rel)
     if problems:
         return {}, {}, problems
-    top, problems = validate_entry(NewsFile, raw if raw is not None else {}, file=rel, key=None, line=None)
+    top, problems = validate_entry(
+        NewsFile, raw if raw is not None else {}, file=rel, key=None, line=None
+    )
     if top is None:
         return {}, {}, problems
     text = path.read_text(encoding="utf-8")
@@ -210,7 +224,7 @@ def load_profile(path: Path, rel: str) -> tuple[Profile | None, list[Problem]]:
     return validate_entry(Profile, raw, file=rel, key=None, line=None)
 
 
-# -- The whole data set -----------------------------------------------------------------------------
+# -- The whole data set ------------------------------------------
 
 
 def load_all(srcdir: Path, config) -> tuple[PortfolioData, list[Problem]]:
@@ -247,10 +261,16 @@ def cross_check(data: PortfolioData, srcdir: Path, config, names: dict[str, str]
     """Check references between files: demo notebooks exist, paper keys resolve."""
     problems = []
     bib_rel = names["bib"]
-    bib_text = data.files["bib"].read_text(encoding="utf-8") if data.files.get("bib", Path()).is_file() else ""
+    bib_text = (
+        data.files["bib"].read_text(encoding="utf-8")
+        if data.files.get("bib", Path()).is_file()
+        else ""
+    )
     nb_dir = config.portfolio_notebooks_dir
     for key, pub in data.publications.items():
-        if pub.demo and not any((srcdir / nb_dir / f"{pub.demo}{s}").is_file() for s in NOTEBOOK_SUFFIXES):
+        if pub.demo and not any(
+            (srcdir / nb_dir / f"{pub.demo}{s}").is_file() for s in NOTEBOOK_SUFFIXES
+        ):
             looked = ", ".join(f"{nb_dir}/{pub.demo}{s}" for s in NOTEBOOK_SUFFIXES)
             problems.append(
                 Problem(
@@ -290,9 +310,13 @@ def builder_inited(app: Sphinx) -> None:
         for problem in problems:
             # A location with a ':' is printed as given ("file:line"), not looked up as a docname.
             if problem.line is not None:
-                logger.error(problem.what, location=problem.where, type="portfolio", subtype=problem.subtype)
+                logger.error(
+                    problem.what, location=problem.where, type="portfolio", subtype=problem.subtype
+                )
             else:
-                logger.error(f"{problem.file}: {problem.what}", type="portfolio", subtype=problem.subtype)
+                logger.error(
+                    f"{problem.file}: {problem.what}", type="portfolio", subtype=problem.subtype
+                )
         raise PortfolioDataError(problems)
     app.env.portfolio_data = data  # re-read every build, so a changed file is always seen
     logger.info(
@@ -305,7 +329,7 @@ def builder_inited(app: Sphinx) -> None:
 
 
 def get_data(env) -> PortfolioData:
-    """The data loaded for this build."""
+    """Return the data loaded for this build."""
     return env.portfolio_data
 
 

@@ -78,7 +78,7 @@ class PortfolioConfigError(SphinxError):
     category = "Portfolio configuration error"
 
 
-# -- YAML that refuses duplicate keys ------------------------------------------------
+# -- YAML that refuses duplicate keys ------------------------------------------
 
 
 class _DuplicateKey(Exception):

@@ -37,14 +37,14 @@ PAPER_PLACEHOLDER = "{paper}"
 
 
 def update_text(update: Update, data: PortfolioData) -> str:
-    """The update as plain text (the paper's title in place of ``{paper}``)."""
+    """Return the update as plain text (the paper's title in place of ``{paper}``)."""
     if update.paper and PAPER_PLACEHOLDER in update.text:
         return update.text.replace(PAPER_PLACEHOLDER, data.publications[update.paper].title)
     return update.text
 
 
 def sorted_updates(data: PortfolioData) -> list[tuple[str, Update]]:
-    """Updates newest first by the date the feed gives them (the first day of their period).
+    """Sort updates newest first by their feed date (the first day of their period).
 
     Items with equal dates keep their file order.
     """
@@ -93,7 +93,9 @@ def press_item(press_id: str, press: Press) -> nodes.list_item:
         para += render.text(" ")
         classes = [*render.BUTTON, "sd-btn-outline-secondary"]
         para += render.paper_ref("", "", render.text("Paper"), key=press.paper, classes=classes)
-    return nodes.list_item("", para, ids=[nodes.make_id(f"press-{press_id}")], classes=["portfolio-press"])
+    return nodes.list_item(
+        "", para, ids=[nodes.make_id(f"press-{press_id}")], classes=["portfolio-press"]
+    )
 
 
 class _NewsDirective(SphinxDirective):
@@ -101,6 +103,7 @@ class _NewsDirective(SphinxDirective):
     option_spec = {"limit": directives.positive_int}
 
     def data(self) -> PortfolioData:
+        """Return the data, noting the files the page depends on."""
         data = get_data(self.env)
         for name in ("news", "bib"):
             if name in data.files:
@@ -112,6 +115,7 @@ class NewsUpdatesDirective(_NewsDirective):
     """The updates, newest first."""
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         data = self.data()
         items = sorted_updates(data)[: self.options.get("limit")]
         lst = render.exact(nodes.bullet_list(classes=["portfolio-updates"]))
@@ -123,6 +127,7 @@ class PressListDirective(_NewsDirective):
     """Press coverage, newest first."""
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         data = self.data()
         items = sorted_press(data)[: self.options.get("limit")]
         lst = render.exact(nodes.bullet_list(classes=["portfolio-press-list"]))
@@ -134,16 +139,23 @@ class FeedLinkRole(SphinxRole):
     """``{atom-feed}`text```: a link to the Atom feed, relative to the current page."""
 
     def run(self):
-        href = posixpath.relpath(self.config.portfolio_feed_path, posixpath.dirname(self.env.docname) or ".")
+        """Render the role."""
+        href = posixpath.relpath(
+            self.config.portfolio_feed_path, posixpath.dirname(self.env.docname) or "."
+        )
         label = self.text or "Atom feed"
-        return [nodes.reference(self.rawtext, label, refuri=href, classes=["portfolio-feed-link"])], []
+        return [
+            nodes.reference(self.rawtext, label, refuri=href, classes=["portfolio-feed-link"])
+        ], []
 
 
-# -- Atom feed -----------------------------------------------------------------------------------------
+# -- Atom feed ------------------------------------------
 
 
-def build_feed(data: PortfolioData, *, base: str, feed_path: str, news_page: str, title: str, author: str) -> bytes:
-    """The Atom feed of the updates, newest first; dates are the first day of their period."""
+def build_feed(
+    data: PortfolioData, *, base: str, feed_path: str, news_page: str, title: str, author: str
+) -> bytes:
+    """Build the Atom feed of the updates, newest first; dates are their period's first day."""
     fg = FeedGenerator()
     fg.id(base + feed_path)
     fg.title(title)
@@ -153,7 +165,7 @@ def build_feed(data: PortfolioData, *, base: str, feed_path: str, news_page: str
     items = sorted_updates(data)
     stamps = []
     for update_id, update in items:
-        stamp = dt.datetime.combine(update.date.first_day(), dt.time(), tzinfo=dt.timezone.utc)
+        stamp = dt.datetime.combine(update.date.first_day(), dt.time(), tzinfo=dt.UTC)
         stamps.append(stamp)
         entry = fg.add_entry(order="append")
         entry.id(f"{base}{news_page}#update-{update_id}")
@@ -162,13 +174,17 @@ def build_feed(data: PortfolioData, *, base: str, feed_path: str, news_page: str
         entry.updated(stamp)
         entry.published(stamp)
         entry.content(update_text(update, data), type="text")
-    fg.updated(max(stamps) if stamps else dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+    fg.updated(max(stamps) if stamps else dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     return fg.atom_str(pretty=True)
 
 
 def write_feed(app: Sphinx, exception: Exception | None) -> None:
     """After a successful HTML build, write the Atom feed of the updates."""
-    if exception is not None or app.builder.format != "html" or not hasattr(app.env, "portfolio_data"):
+    if (
+        exception is not None
+        or app.builder.format != "html"
+        or not hasattr(app.env, "portfolio_data")
+    ):
         return
     data = get_data(app.env)
     if "news" not in data.files:
@@ -185,7 +201,12 @@ def write_feed(app: Sphinx, exception: Exception | None) -> None:
     title = app.config.portfolio_feed_title or f"{app.config.project}: updates"
     author = data.profile.name if data.profile else app.config.author
     feed = build_feed(
-        data, base=base, feed_path=app.config.portfolio_feed_path, news_page=news_page, title=title, author=author
+        data,
+        base=base,
+        feed_path=app.config.portfolio_feed_path,
+        news_page=news_page,
+        title=title,
+        author=author,
     )
     target = Path(app.outdir) / app.config.portfolio_feed_path
     target.parent.mkdir(parents=True, exist_ok=True)

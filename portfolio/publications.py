@@ -32,11 +32,11 @@ from .schema import Publication
 logger = logging.getLogger(__name__)
 
 
-# -- Rendering -------------------------------------------------------------------------------------
+# -- Rendering ------------------------------------------
 
 
 def authors_paragraph(pub: Publication, owner_names: list[str]) -> nodes.paragraph:
-    """Author list in order, the owner's name in bold."""
+    """Render the author list in order, the owner's name in bold."""
     para = nodes.paragraph(classes=["portfolio-authors"])
     for index, name in enumerate(pub.author):
         if index:
@@ -49,14 +49,16 @@ def authors_paragraph(pub: Publication, owner_names: list[str]) -> nodes.paragra
 
 
 def venue_paragraph(pub: Publication) -> nodes.paragraph:
-    """The venue in full, linked when it has an address, and a status note if any."""
+    """Render the venue in full, linked when it has an address, and a status note if any."""
     para = nodes.paragraph(classes=["portfolio-venue"])
     venue = nodes.emphasis(pub.venue_text, pub.venue_text)
     if pub.venue_url:
         para += nodes.reference("", "", venue, refuri=pub.venue_url)
     else:
         para += venue
-    para += render.text(f", {pub.year}.") if str(pub.year) not in pub.venue_text else render.text(".")
+    para += (
+        render.text(f", {pub.year}.") if str(pub.year) not in pub.venue_text else render.text(".")
+    )
     if pub.status:
         para += render.text(" ")
         para += nodes.inline(pub.status, pub.status, classes=["portfolio-status"])
@@ -68,25 +70,31 @@ def paper_buttons(pub: Publication, env, *, large_demo: bool = False) -> list[no
     buttons: list[nodes.Node] = []
     if pub.demo:
         notebook = f"{env.config.portfolio_notebooks_dir}/{pub.demo}"
-        buttons.append(render.doc_button("Run the demo", notebook, env.docname, primary=True, large=large_demo))
+        buttons.append(
+            render.doc_button("Run the demo", notebook, env.docname, primary=True, large=large_demo)
+        )
     buttons += [render.link_button(label, url) for label, url in pub.links()]
     return buttons
 
 
 def bibtex_block(key: str, data: PortfolioData) -> nodes.Node:
-    """The entry's BibTeX (standard fields only) in a copyable block inside a dropdown."""
+    """Render the entry's BibTeX (standard fields only) in a copyable block inside a dropdown."""
     source = data.bibtex[key]
-    block = nodes.literal_block(source, source, language="bibtex", classes=["portfolio-bibtex-code"])
+    block = nodes.literal_block(
+        source, source, language="bibtex", classes=["portfolio-bibtex-code"]
+    )
     return render.dropdown("BibTeX", block, classes=("portfolio-bibtex",))
 
 
 def title_link(pub: Publication) -> nodes.Node:
-    """The paper's title in bold, linked to its page or list entry."""
+    """Render the paper's title in bold, linked to its page or list entry."""
     ref = render.paper_ref("", "", nodes.strong(pub.title, pub.title), key=pub.key)
     return ref
 
 
-def publication_card(pub: Publication, data: PortfolioData, env, *, anchor: bool, compact: bool) -> nodes.Node:
+def publication_card(
+    pub: Publication, data: PortfolioData, env, *, anchor: bool, compact: bool
+) -> nodes.Node:
     """One publication as a sphinx-design card."""
     owner = list(env.config.portfolio_owner_names)
     head = nodes.paragraph(classes=["portfolio-title"])
@@ -103,7 +111,7 @@ def publication_card(pub: Publication, data: PortfolioData, env, *, anchor: bool
     return render.card(*children, classes=("portfolio-publication",), ids=ids)
 
 
-# -- Directives ------------------------------------------------------------------------------------
+# -- Directives ------------------------------------------
 
 
 class PublicationListDirective(SphinxDirective):
@@ -113,21 +121,28 @@ class PublicationListDirective(SphinxDirective):
     option_spec = {"selected": directives.flag, "compact": directives.flag}
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         data = get_data(self.env)
         self.env.note_dependency(str(data.files["bib"]))
-        pubs = sorted(data.publications.values(), key=lambda p: -p.year)  # stable: file order within a year
+        pubs = sorted(
+            data.publications.values(), key=lambda p: -p.year
+        )  # stable: file order within a year
         compact = "compact" in self.options
         if "selected" in self.options:
             chosen = [p for p in pubs if p.selected]
             container = nodes.container(classes=["portfolio-publications", "portfolio-selected"])
-            container.extend(publication_card(p, data, self.env, anchor=False, compact=compact) for p in chosen)
+            container.extend(
+                publication_card(p, data, self.env, anchor=False, compact=compact) for p in chosen
+            )
             return [container]
         if not compact:  # the full list is where papers without a page are linked to
             self.env.portfolio_list_docs.add(self.env.docname)
         out: list[nodes.Node] = []
         for year in sorted({p.year for p in pubs}, reverse=True):
             cards = [
-                publication_card(p, data, self.env, anchor=not compact, compact=compact) for p in pubs if p.year == year
+                publication_card(p, data, self.env, anchor=not compact, compact=compact)
+                for p in pubs
+                if p.year == year
             ]
             ident = nodes.make_id(f"{'cv-' if compact else ''}year-{year}")
             out.append(render.section(str(year), ident, *cards))
@@ -141,6 +156,7 @@ class PaperHeaderDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         data = get_data(self.env)
         self.env.note_dependency(str(data.files["bib"]))
         key = self.arguments[0] if self.arguments else self.env.docname.rsplit("/", 1)[-1]
@@ -173,13 +189,16 @@ class PaperHeaderDirective(SphinxDirective):
             note += render.text(f"No demo notebook: {pub.nodemo}")
             children.append(note)
         children.append(bibtex_block(key, data))
-        return [render.card(*children, classes=("portfolio-paper-header",), ids=(nodes.make_id(key),))]
+        return [
+            render.card(*children, classes=("portfolio-paper-header",), ids=(nodes.make_id(key),))
+        ]
 
 
 class PaperRole(SphinxRole):
     """``{paper}`key```: the paper's title, in italics, linked to the paper."""
 
     def run(self):
+        """Render the role."""
         key = self.text.strip()
         pub = get_data(self.env).publications.get(key)
         if pub is None:
@@ -196,7 +215,7 @@ class PaperRole(SphinxRole):
         return [render.paper_ref("", "", title, key=key)], []
 
 
-# -- Notebook banner and link resolution -----------------------------------------------------------
+# -- Notebook banner and link resolution ------------------------------------------
 
 
 def add_notebook_banner(app: Sphinx, doctree: nodes.document) -> None:
@@ -244,7 +263,7 @@ def resolve_paper_refs(app: Sphinx, doctree: nodes.document, docname: str) -> No
         node.replace_self(ref)
 
 
-# -- Environment bookkeeping -------------------------------------------------------------------------
+# -- Environment bookkeeping ------------------------------------------
 
 
 def init_env(app: Sphinx, env, docnames) -> None:
@@ -265,7 +284,9 @@ def purge_doc(app: Sphinx, env, docname: str) -> None:
 def merge_info(app: Sphinx, env, docnames, other) -> None:
     """Merge bookkeeping from parallel readers."""
     init_env(app, env, None)
-    env.portfolio_paper_docs.update({d: k for d, k in other.portfolio_paper_docs.items() if d in docnames})
+    env.portfolio_paper_docs.update(
+        {d: k for d, k in other.portfolio_paper_docs.items() if d in docnames}
+    )
     env.portfolio_list_docs |= {d for d in other.portfolio_list_docs if d in docnames}
 
 

@@ -30,26 +30,30 @@ def exact(node: nodes.Element) -> nodes.Element:
 
 
 def text(value: str) -> nodes.Text:
-    """Data text as a text node (the writer escapes it)."""
+    """Wrap data text in a text node (the writer escapes it)."""
     return nodes.Text(value)
 
 
 def badge(label: str, color: str = "primary", extra: tuple[str, ...] = ()) -> nodes.inline:
-    """A sphinx-design badge."""
+    """Make a sphinx-design badge."""
     classes = ["sd-sphinx-override", "sd-badge", f"sd-bg-{color}", f"sd-bg-text-{color}", *extra]
     return nodes.inline(label, label, classes=classes)
 
 
-def link_button(label: str, url: str, *, primary: bool = False, large: bool = False) -> nodes.reference:
-    """A sphinx-design button linking to an (already validated) URL."""
+def link_button(
+    label: str, url: str, *, primary: bool = False, large: bool = False
+) -> nodes.reference:
+    """Make a sphinx-design button linking to an (already validated) URL."""
     classes = [*BUTTON, "sd-btn-primary" if primary else "sd-btn-outline-primary"]
     if large:
         classes.append("portfolio-btn-large")
     return nodes.reference(label, "", text(label), refuri=url, classes=classes)
 
 
-def doc_button(label: str, docname: str, fromdoc: str, *, primary: bool = False, large: bool = False):
-    """A sphinx-design button to another page, resolved (and checked) by Sphinx."""
+def doc_button(
+    label: str, docname: str, fromdoc: str, *, primary: bool = False, large: bool = False
+):
+    """Make a sphinx-design button to another page, resolved (and checked) by Sphinx."""
     classes = [*BUTTON, "sd-btn-primary" if primary else "sd-btn-outline-primary"]
     if large:
         classes.append("portfolio-btn-large")
@@ -77,8 +81,10 @@ def button_row(buttons: list[nodes.Node], extra: tuple[str, ...] = ()) -> nodes.
     return para
 
 
-def card(*children: nodes.Node, classes: tuple[str, ...] = (), ids: tuple[str, ...] = ()) -> nodes.container:
-    """A sphinx-design card with one body."""
+def card(
+    *children: nodes.Node, classes: tuple[str, ...] = (), ids: tuple[str, ...] = ()
+) -> nodes.container:
+    """Make a sphinx-design card with one body."""
     body = create_component("card-body", classes=["sd-card-body"], children=children)
     return create_component(
         "card",
@@ -90,7 +96,7 @@ def card(*children: nodes.Node, classes: tuple[str, ...] = (), ids: tuple[str, .
 
 
 def dropdown(title: str, *children: nodes.Node, classes: tuple[str, ...] = ()) -> nodes.container:
-    """A closed sphinx-design dropdown (``<details>`` in HTML)."""
+    """Make a closed sphinx-design dropdown (``<details>`` in HTML)."""
     node = create_component(
         "dropdown",
         opened=False,
@@ -108,7 +114,7 @@ def dropdown(title: str, *children: nodes.Node, classes: tuple[str, ...] = ()) -
 
 
 def section(title: str, ident: str, *children: nodes.Node) -> nodes.section:
-    """A section with a title (shows in the page's table of contents)."""
+    """Make a section with a title (shows in the page's table of contents)."""
     node = nodes.section(ids=[ident], names=[nodes.fully_normalize_name(title)])
     node += nodes.title(title, title)
     node.extend(children)

@@ -28,7 +28,7 @@ from pydantic import (
 
 from .errors import Problem
 
-# -- Value types ------------------------------------------------------------------------
+# -- Value types ------------------------------------------
 
 
 @dataclass(frozen=True, order=True)
@@ -49,7 +49,7 @@ class PartialDate:
         return (self.year, self.month or 13, self.day or 32)
 
     def first_day(self) -> dt.date:
-        """The first calendar day the date can mean (for feeds, which need a full date)."""
+        """Return the first calendar day the date can mean (for feeds, which need a full date)."""
         return dt.date(self.year, self.month or 1, self.day or 1)
 
     def iso(self) -> str:
@@ -111,7 +111,9 @@ def _check_link(value: Any) -> str:
     parts = urlsplit(link)
     if parts.scheme:
         if parts.scheme != "https" or not parts.netloc:
-            raise ValueError(f"link {link!r} must be https:// or relative (scheme {parts.scheme!r})")
+            raise ValueError(
+                f"link {link!r} must be https:// or relative (scheme {parts.scheme!r})"
+            )
     elif link.startswith("//") or ":" in link.split("/", 1)[0]:
         raise ValueError(f"link {link!r} must be https:// or relative")
     if _UNSAFE_CHARS.search(link):
@@ -263,7 +265,9 @@ class Publication(_Strict):
             raise _FieldError("nodemo", "give either demo or nodemo, not both")
         if not self.demo and not self.nodemo:
             raise _FieldError(
-                "demo", "required field is missing: name the demo notebook, or say why there is none in nodemo"
+                "demo",
+                "required field is missing: name the demo notebook, "
+                "or say why there is none in nodemo",
             )
         return self
 
@@ -274,10 +278,14 @@ class Publication(_Strict):
 
     def links(self) -> list[tuple[str, str]]:
         """``(label, url)`` for each link the entry has, in button order."""
-        return [(label, getattr(self, name)) for name, label in PUBLICATION_LINKS.items() if getattr(self, name)]
+        return [
+            (label, getattr(self, name))
+            for name, label in PUBLICATION_LINKS.items()
+            if getattr(self, name)
+        ]
 
 
-# -- Talks ------------------------------------------------------------------------------------
+# -- Talks ------------------------------------------
 
 
 class Links(_Strict):
@@ -291,7 +299,9 @@ class Links(_Strict):
     def items(self) -> list[tuple[str, str]]:
         """``(label, url)`` for each link given."""
         labels = {"video": "Video", "slides": "Slides", "pdf": "PDF", "code": "Code"}
-        return [(label, getattr(self, name)) for name, label in labels.items() if getattr(self, name)]
+        return [
+            (label, getattr(self, name)) for name, label in labels.items() if getattr(self, name)
+        ]
 
 
 class Talk(_Strict):
@@ -308,7 +318,7 @@ class Talk(_Strict):
     paper: Key | None = None
 
 
-# -- News -------------------------------------------------------------------------------------
+# -- News ------------------------------------------
 
 
 class Update(_Strict):
@@ -406,7 +416,7 @@ class Profile(_Strict):
     service: list[Service] = []
 
 
-# -- Errors -------------------------------------------------------------------------------------
+# -- Errors ------------------------------------------
 
 
 class _FieldError(ValueError):
@@ -457,7 +467,11 @@ def _allowed_fields(model: type[BaseModel], path: list[str]) -> list[str]:
             break
         annotation = fields[part].annotation
         current = next(
-            (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")),
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if hasattr(a, "model_fields")
+            ),
             annotation,
         )
     return list(getattr(current, "model_fields", {}))
@@ -476,7 +490,9 @@ def validate_entry(
         One per field at fault, each naming ``file``, ``key`` and the field.
     """
     if not isinstance(data, dict):
-        return None, [Problem(file, key, None, f"must be a mapping of fields, got {data!r}", "schema", line)]
+        return None, [
+            Problem(file, key, None, f"must be a mapping of fields, got {data!r}", "schema", line)
+        ]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:

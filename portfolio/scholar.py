@@ -19,7 +19,7 @@ from .schema import Publication
 
 
 def scholar_tags(pub: Publication) -> list[tuple[str, str]]:
-    """The ``(name, content)`` pairs of the Scholar meta tags, in order."""
+    """Return the ``(name, content)`` pairs of the Scholar meta tags, in order."""
     tags = [("citation_title", pub.title)]
     tags += [("citation_author", name) for name in pub.author]
     tags.append(("citation_publication_date", str(pub.year)))
@@ -34,7 +34,7 @@ def scholar_tags(pub: Publication) -> list[tuple[str, str]]:
 
 
 def json_ld(pub: Publication, page_url: str) -> dict:
-    """The paper as a schema.org ``ScholarlyArticle``."""
+    """Describe the paper as a schema.org ``ScholarlyArticle``."""
     doc: dict = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
@@ -42,7 +42,10 @@ def json_ld(pub: Publication, page_url: str) -> dict:
         "name": pub.title,
         "author": [{"@type": "Person", "name": name} for name in pub.author],
         "datePublished": str(pub.year),
-        "isPartOf": {"@type": "PublicationIssue" if pub.journal else "CreativeWork", "name": pub.venue_text},
+        "isPartOf": {
+            "@type": "PublicationIssue" if pub.journal else "CreativeWork",
+            "name": pub.venue_text,
+        },
     }
     if page_url:
         doc["url"] = page_url
@@ -60,7 +63,9 @@ def script_safe_json(obj: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def add_paper_metadata(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def add_paper_metadata(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
     """On a paper page, add the Scholar meta tags and the JSON-LD block to ``<head>``."""
     key = getattr(app.env, "portfolio_paper_docs", {}).get(pagename)
     if key is None:

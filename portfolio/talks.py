@@ -19,18 +19,22 @@ from . import render
 from .data import get_data
 from .schema import Talk
 
-KIND_LABELS = {"invited": ("Invited talk", "primary"), "spotlight": ("Spotlight", "success"), "meetup": ("Meetup", "info")}
+KIND_LABELS = {
+    "invited": ("Invited talk", "primary"),
+    "spotlight": ("Spotlight", "success"),
+    "meetup": ("Meetup", "info"),
+}
 
 
 def talk_date(talk: Talk) -> str:
-    """The talk's date as shown: a year that the source does not give is marked as inferred."""
+    """Format the talk's date; a year the source does not give is marked as inferred."""
     if talk.year_inferred:
         return f"{talk.date.display(year=False)} {talk.date.year} (year inferred)"
     return talk.date.display()
 
 
 def paper_button(key: str) -> nodes.Node:
-    """A button to a paper's page (or its entry on the publications list)."""
+    """Make a button to a paper's page (or its entry on the publications list)."""
     classes = [*render.BUTTON, "sd-btn-outline-secondary"]
     return render.paper_ref("", "", render.text("Paper"), key=key, classes=classes)
 
@@ -62,7 +66,9 @@ def talk_card(talk_id: str, talk: Talk) -> nodes.Node:
         buttons.append(paper_button(talk.paper))
     if buttons:
         children.append(render.button_row(buttons))
-    return render.card(*children, classes=("portfolio-talk",), ids=(nodes.make_id(f"talk-{talk_id}"),))
+    return render.card(
+        *children, classes=("portfolio-talk",), ids=(nodes.make_id(f"talk-{talk_id}"),)
+    )
 
 
 def sorted_talks(talks: dict[str, Talk]) -> list[tuple[str, Talk]]:
@@ -77,6 +83,7 @@ class TalkListDirective(SphinxDirective):
     option_spec = {"limit": directives.positive_int}
 
     def run(self) -> list[nodes.Node]:
+        """Render the directive."""
         data = get_data(self.env)
         if "talks" in data.files:
             self.env.note_dependency(str(data.files["talks"]))

@@ -1,4 +1,4 @@
-"""The portfolio extension on tiny sites: rendering from data, and every bad input stopping the build.
+"""The portfolio extension on tiny sites: rendering from data; every bad input stops the build.
 
 Each case is a folder under ``tests/roots/``: ``base`` is a complete tiny site (two papers, a
 demo page, talks, news, a profile); every other folder holds only the files that differ from
@@ -85,30 +85,38 @@ def base(tmp_path_factory) -> Built:
     return built
 
 
-# -- Bad input: each case fails the build with one message naming file, entry and field --------------
+# -- Bad input: each case fails the build with one message naming file, entry and field --------
 
 BAD_BIB = {
     "bib-malformed": f"{BIB}:3: entry 'owner2020fast', field 'title': malformed BibTeX: "
     "'}' expected (is a comma missing after field 'title'?) [portfolio.syntax]",
-    "bib-missing-title": f"{BIB}:1: entry 'owner2020fast', field 'title': required field is missing "
+    "bib-missing-title": f"{BIB}:1: entry 'owner2020fast', field 'title': required field is "
+    "missing "
     "[portfolio.missing_field]",
-    "bib-missing-author": f"{BIB}:1: entry 'owner2020fast', field 'author': required field is missing "
+    "bib-missing-author": f"{BIB}:1: entry 'owner2020fast', field 'author': required field is "
+    "missing "
     "[portfolio.missing_field]",
     "bib-missing-year": f"{BIB}:1: entry 'owner2020fast', field 'year': required field is missing "
     "[portfolio.missing_field]",
-    "bib-missing-venue": f"{BIB}:1: entry 'owner2020fast', field 'venue': required field is missing "
+    "bib-missing-venue": f"{BIB}:1: entry 'owner2020fast', field 'venue': required field is "
+    "missing "
     "[portfolio.missing_field]",
     "bib-duplicate-key": f"{BIB}:23: entry 'owner2020fast', field 'key': duplicate key "
     "(first defined on line 1) [portfolio.duplicate]",
-    "bib-demo-missing": f"{BIB}:1: entry 'owner2020fast', field 'demo': demo notebook 'nosuch' does not exist "
+    "bib-demo-missing": f"{BIB}:1: entry 'owner2020fast', field 'demo': demo notebook 'nosuch' "
+    "does not exist "
     "(looked for notebooks/nosuch.md, notebooks/nosuch.ipynb) [portfolio.demo]",
-    "bib-no-demo-reason": f"{BIB}:13: entry 'other2019slow', field 'demo': required field is missing: "
+    "bib-no-demo-reason": f"{BIB}:13: entry 'other2019slow', field 'demo': required field is "
+    "missing: "
     "name the demo notebook, or say why there is none in nodemo [portfolio.missing_field]",
-    "bib-javascript-link": f"{BIB}:1: entry 'owner2020fast', field 'pdf': link 'javascript:alert(1)' "
+    "bib-javascript-link": f"{BIB}:1: entry 'owner2020fast', field 'pdf': link "
+    "'javascript:alert(1)' "
     "must be https:// or relative (scheme 'javascript') [portfolio.link]",
-    "bib-unknown-field": f"{BIB}:1: entry 'owner2020fast', field 'pfd': unknown field (did you mean 'pdf'?) "
+    "bib-unknown-field": f"{BIB}:1: entry 'owner2020fast', field 'pfd': unknown field (did you "
+    "mean 'pdf'?) "
     "[portfolio.unknown_field]",
-    "bib-bad-year": f"{BIB}:1: entry 'owner2020fast', field 'year': must be a whole number, got 'twenty' "
+    "bib-bad-year": f"{BIB}:1: entry 'owner2020fast', field 'year': must be a whole number, "
+    "got 'twenty' "
     "[portfolio.schema]",
 }
 
@@ -117,14 +125,19 @@ TALKS, NEWS = "talks/talks.yaml", "news/news.yaml"
 BAD_YAML = {
     "talks-bad-date": f"{TALKS}:1: entry 'older-talk', field 'date': '2019-10-41' is not a date "
     "(day is out of range for month) [portfolio.date]",
-    "talks-bad-kind": f"{TALKS}:1: entry 'older-talk', field 'kind': must be 'invited', 'spotlight' or 'meetup', "
+    "talks-bad-kind": f"{TALKS}:1: entry 'older-talk', field 'kind': must be 'invited', "
+    "'spotlight' or 'meetup', "
     "got 'keynote' [portfolio.schema]",
-    "talks-duplicate-id": f"{TALKS}:19: entry 'older-talk': duplicate key (first defined on line 1) [portfolio.duplicate]",
-    "talks-unknown-paper": f"{TALKS}:9: entry 'newer-talk', field 'paper': no publication with key 'owner2020fats' "
+    "talks-duplicate-id": f"{TALKS}:19: entry 'older-talk': duplicate key (first defined on "
+    "line 1) [portfolio.duplicate]",
+    "talks-unknown-paper": f"{TALKS}:9: entry 'newer-talk', field 'paper': no publication with "
+    "key 'owner2020fats' "
     "in publications/publications.bib [portfolio.paper_key]",
-    "news-data-link": f"{NEWS}:11: entry 'undated', field 'url': link 'data:text/html,<script>alert(1)</script>' "
+    "news-data-link": f"{NEWS}:11: entry 'undated', field 'url': link "
+    "'data:text/html,<script>alert(1)</script>' "
     "must be https:// or relative (scheme 'data') [portfolio.link]",
-    "news-unknown-field": f"{NEWS}:11: entry 'undated', field 'outlit': unknown field (did you mean 'outlet'?) "
+    "news-unknown-field": f"{NEWS}:11: entry 'undated', field 'outlit': unknown field (did you "
+    "mean 'outlet'?) "
     "[portfolio.unknown_field]",
     "profile-bad-date": "data/profile.yaml: field 'experience.0.start': '2018-5' is not a date "
     "(write YYYY-MM-DD, YYYY-MM or YYYY) [portfolio.date]",
@@ -132,7 +145,9 @@ BAD_YAML = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_YAML))
-def test_bad_talks_or_news_stop_the_build_with_one_message_naming_file_entry_and_field(tmp_path, case):
+def test_bad_talks_or_news_stop_the_build_with_one_message_naming_file_entry_and_field(
+    tmp_path, case
+):
     problems, message, out = data_error(tmp_path, case)
     assert problems == [BAD_YAML[case]]
     assert not (out / "index.html").exists()
@@ -143,13 +158,26 @@ def test_bad_bibtex_stops_the_build_with_one_message_naming_file_entry_and_field
     problems, message, out = data_error(tmp_path, case)
     assert problems == [BAD_BIB[case]]
     assert BAD_BIB[case] in message
-    assert not (out / "index.html").exists(), "a data error must stop the build before any page is written"
+    assert not (out / "index.html").exists(), (
+        "a data error must stop the build before any page is written"
+    )
 
 
 def test_command_line_build_prints_the_data_error_and_fails(tmp_path):
     src = make_site(tmp_path, "bib-unknown-field")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", str(src), str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+        str(src),
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     expected = (
@@ -163,24 +191,33 @@ def test_command_line_build_prints_the_data_error_and_fails(tmp_path):
 
 def test_paper_role_with_unknown_key_fails_the_strict_build(tmp_path):
     built = build(make_site(tmp_path, "role-unknown-key"))
-    assert "WARNING: paper: no publication with key 'nosuch2019' in publications/publications.bib " in built.warnings
+    assert (
+        "WARNING: paper: no publication with key 'nosuch2019' in publications/publications.bib "
+        in built.warnings
+    )
     assert "owner2020fast.md:6: " in built.warnings
     assert built.warnings.rstrip().endswith("[portfolio.paper_key]")
 
 
 def test_paper_header_with_unknown_key_fails_the_strict_build(tmp_path):
     built = build(make_site(tmp_path, "header-unknown-key"))
-    assert "owner2020fast.md:3: WARNING: paper-header: no publication with key 'nosuch2019'" in built.warnings
+    assert (
+        "owner2020fast.md:3: WARNING: paper-header: no publication with key 'nosuch2019'"
+        in built.warnings
+    )
     assert "[portfolio.paper_key]" in built.warnings
 
 
 def test_config_value_of_wrong_kind_is_refused_naming_option_and_value(tmp_path):
-    expected = r"portfolio_site_url = 'http://tiny.example.org/': expected an https:// address ending in '/'"
+    expected = (
+        r"portfolio_site_url = 'http://tiny.example.org/': expected an https:// address "
+        "ending in '/'"
+    )
     with pytest.raises(PortfolioConfigError, match=expected):
         build(make_site(tmp_path), portfolio_site_url="http://tiny.example.org/")
 
 
-# -- Publications render from the .bib ---------------------------------------------------------------
+# -- Publications render from the .bib ---------------------------------------------------------
 
 
 def test_publication_list_groups_by_year_newest_first(base):
@@ -226,11 +263,15 @@ def test_copyable_bibtex_reparses_and_drops_site_only_fields(base):
     for key in ["owner2020fast", "other2019slow"]:
         text = page.select_one(f"#{key} .portfolio-bibtex pre").get_text()
         bib = parse_string(text, "bibtex")
-        (entry_key, entry), = bib.entries.items()
+        ((entry_key, entry),) = bib.entries.items()
         assert entry_key == key
         assert set(entry.fields) <= {"title", "booktitle", "journal", "year"}
-        assert not {"pdf", "code", "demo", "nodemo", "selected", "venue"} & {f.lower() for f in entry.fields}
-    fast = parse_string(page.select_one("#owner2020fast .portfolio-bibtex pre").get_text(), "bibtex")
+        assert not {"pdf", "code", "demo", "nodemo", "selected", "venue"} & {
+            f.lower() for f in entry.fields
+        }
+    fast = parse_string(
+        page.select_one("#owner2020fast .portfolio-bibtex pre").get_text(), "bibtex"
+    )
     entry = fast.entries["owner2020fast"]
     assert entry.type == "inproceedings"
     assert entry.fields["title"] == "Fast {Things}"
@@ -259,7 +300,11 @@ def test_paper_page_header_card_and_prominent_demo_button(base):
 
 def test_paper_page_carries_google_scholar_meta_tags(base):
     page = base.soup("publications/owner2020fast.html")
-    tags = [(m["name"], m["content"]) for m in page.find_all("meta", attrs={"name": True}) if m["name"].startswith("citation_")]
+    tags = [
+        (m["name"], m["content"])
+        for m in page.find_all("meta", attrs={"name": True})
+        if m["name"].startswith("citation_")
+    ]
     assert tags == [
         ("citation_title", "Fast Things"),
         ("citation_author", "Ada Owner"),
@@ -271,7 +316,9 @@ def test_paper_page_carries_google_scholar_meta_tags(base):
 
 
 def test_paper_page_carries_scholarly_article_json_ld(base):
-    scripts = base.soup("publications/owner2020fast.html").find_all("script", type="application/ld+json")
+    scripts = base.soup("publications/owner2020fast.html").find_all(
+        "script", type="application/ld+json"
+    )
     assert len(scripts) == 1
     doc = json.loads(scripts[0].string)
     assert doc["@context"] == "https://schema.org"
@@ -319,20 +366,32 @@ def test_demo_notebook_links_back_to_its_paper(base):
 def test_title_with_script_tag_renders_as_text_everywhere(tmp_path):
     built = build(make_site(tmp_path, "xss-title"))
     assert built.warnings == ""
-    for page in ["publications/index.html", "index.html", "publications/owner2020fast.html", "notebooks/demo.html"]:
+    for page in [
+        "publications/index.html",
+        "index.html",
+        "publications/owner2020fast.html",
+        "notebooks/demo.html",
+    ]:
         html = (built.html / page).read_text(encoding="utf-8")
         soup = BeautifulSoup(html, "html.parser")
         assert "Fast <script>alert(1)</script> Things" in soup.get_text(), page
-        assert not [s for s in soup.find_all("script") if "alert(1)" in (s.string or "") and s.get("type") != "application/ld+json"], page
+        assert not [
+            s
+            for s in soup.find_all("script")
+            if "alert(1)" in (s.string or "") and s.get("type") != "application/ld+json"
+        ], page
         assert "<script>alert(1)" not in html, page
     paper = built.soup("publications/owner2020fast.html")
-    assert paper.find("meta", attrs={"name": "citation_title"})["content"] == "Fast <script>alert(1)</script> Things"
+    assert (
+        paper.find("meta", attrs={"name": "citation_title"})["content"]
+        == "Fast <script>alert(1)</script> Things"
+    )
     ld = paper.find("script", type="application/ld+json").string
     assert "</" not in ld
     assert json.loads(ld)["headline"] == "Fast <script>alert(1)</script> Things"
 
 
-# -- Talks ----------------------------------------------------------------------------------------------
+# -- Talks -------------------------------------------------------------------------------------
 
 
 def test_talks_timeline_is_newest_first_with_kind_badges(base):
@@ -343,18 +402,24 @@ def test_talks_timeline_is_newest_first_with_kind_badges(base):
 
 def test_talk_without_year_in_source_says_the_year_is_inferred(base):
     page = base.soup("talks/index.html")
-    assert page.select_one("#talk-older-talk .portfolio-date").get_text() == "14 October 2019 (year inferred)"
+    assert (
+        page.select_one("#talk-older-talk .portfolio-date").get_text()
+        == "14 October 2019 (year inferred)"
+    )
     assert page.select_one("#talk-newer-talk .portfolio-date").get_text() == "January 2020"
 
 
 def test_talk_links_are_buttons_and_the_paper_button_leads_to_the_paper_page(base):
     card = base.soup("talks/index.html").select_one("#talk-newer-talk")
     buttons = {a.get_text(strip=True): a["href"] for a in card.select("a.sd-btn")}
-    assert buttons == {"Video": "https://example.org/video", "Paper": "../publications/owner2020fast.html"}
+    assert buttons == {
+        "Video": "https://example.org/video",
+        "Paper": "../publications/owner2020fast.html",
+    }
     assert card.select_one(".portfolio-talk-where a")["href"] == "https://workshop.example.org/"
 
 
-# -- News and the feed ------------------------------------------------------------------------------------
+# -- News and the feed -------------------------------------------------------------------------
 
 
 def test_updates_are_newest_first_with_the_paper_title_linked_and_its_buttons(base):
@@ -364,7 +429,9 @@ def test_updates_are_newest_first_with_the_paper_title_linked_and_its_buttons(ba
     assert first.select_one(".portfolio-date").get_text() == "March 2020"
     link = first.select_one("a.portfolio-paper-link")
     assert (link.get_text(), link["href"]) == ("Fast Things", "../publications/owner2020fast.html")
-    assert "We presented Fast Things at CFT 2020." in first.get_text(" ", strip=True).replace(" .", ".")
+    assert "We presented Fast Things at CFT 2020." in first.get_text(" ", strip=True).replace(
+        " .", "."
+    )
     assert [a.get_text() for a in first.select("a.sd-btn")] == ["PDF", "Code"]
 
 
@@ -390,7 +457,10 @@ def test_atom_feed_is_accepted_by_a_feed_parser(base):
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.version == "atom10"
     assert feed.feed.title == "Tiny: updates"
-    assert [e.title for e in feed.entries] == ["We presented Fast Things at CFT 2020.", "Received an award."]
+    assert [e.title for e in feed.entries] == [
+        "We presented Fast Things at CFT 2020.",
+        "Received an award.",
+    ]
     assert [e.link for e in feed.entries] == [
         "https://tiny.example.org/news/index.html#update-fast-presented",
         "https://tiny.example.org/news/index.html#update-award",
@@ -406,7 +476,7 @@ def test_every_page_points_feed_readers_at_the_feed(base):
     assert base.soup("news/index.html").select_one("a.portfolio-feed-link")["href"] == "atom.xml"
 
 
-# -- CV -------------------------------------------------------------------------------------------------
+# -- CV ----------------------------------------------------------------------------------------
 
 
 def test_cv_sections_render_from_the_profile(base):
@@ -421,8 +491,14 @@ def test_cv_sections_render_from_the_profile(base):
         "awards": ["A Prize 2019", "Undated Award , A Department"],
         "service": ["Reviewer , CFT 2019"],
     }
-    links = {a.get_text(): a["href"] for a in page.select(".portfolio-cv-profile a, .portfolio-cv-education a")}
-    assert links == {"Lab": "https://lab.example.org/", "University": "https://university.example.org/"}
+    links = {
+        a.get_text(): a["href"]
+        for a in page.select(".portfolio-cv-profile a, .portfolio-cv-education a")
+    }
+    assert links == {
+        "Lab": "https://lab.example.org/",
+        "University": "https://university.example.org/",
+    }
     resume = page.select_one("a.sd-btn-primary")
     assert (resume.get_text(), resume["href"]) == ("Résumé (PDF)", "https://example.org/cv.pdf")
 
@@ -430,15 +506,20 @@ def test_cv_sections_render_from_the_profile(base):
 def test_cv_lists_every_paper_and_talk_from_their_own_files(base):
     page = base.soup("cv.html")
     assert len(page.select(".portfolio-publication")) == 2
-    assert page.select_one(".portfolio-publication .portfolio-bibtex") is None, "the CV list is compact"
+    assert page.select_one(".portfolio-publication .portfolio-bibtex") is None, (
+        "the CV list is compact"
+    )
     assert len(page.select(".portfolio-talk")) == 2
     # Papers without a page of their own still link to the publications list, not to the CV.
-    assert base.soup("publications/owner2020fast.html").select_one("a.portfolio-paper-link")["href"] == (
-        "index.html#other2019slow"
-    )
+    assert base.soup("publications/owner2020fast.html").select_one("a.portfolio-paper-link")[
+        "href"
+    ] == ("index.html#other2019slow")
 
 
 def test_unknown_cv_section_fails_the_strict_build(tmp_path):
     built = build(make_site(tmp_path, "cv-unknown-section"))
-    assert "cv.md:3: ERROR: cv-section: unknown section 'hobbies'; expected one of profile, education, experience, " \
+    assert (
+        "cv.md:3: ERROR: cv-section: unknown section 'hobbies'; expected one of profile, "
+        "education, experience, "
         "awards, service" in built.warnings
+    )

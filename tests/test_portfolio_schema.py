@@ -13,7 +13,13 @@ from portfolio.schema import Links, PartialDate, Press, Talk, validate_entry
 
 @pytest.mark.parametrize(
     "link",
-    ["https://example.org/a.pdf", "papers/a.pdf", "../notebooks/mach.html", "#top", "https://www.cs.rice.edu/~as143/"],
+    [
+        "https://example.org/a.pdf",
+        "papers/a.pdf",
+        "../notebooks/mach.html",
+        "#top",
+        "https://www.cs.rice.edu/~as143/",
+    ],
 )
 def test_https_and_relative_links_are_accepted(link):
     assert Links(pdf=link).pdf == link
@@ -59,9 +65,19 @@ def test_a_date_that_is_not_a_date_is_rejected(value):
 
 
 def test_partial_dates_sort_newest_first_with_unknown_day_at_the_period_end():
-    dates = [PartialDate(2019, 12, 7), PartialDate(2019, 12), PartialDate(2020, 1, 13), PartialDate(2019)]
+    dates = [
+        PartialDate(2019, 12, 7),
+        PartialDate(2019, 12),
+        PartialDate(2020, 1, 13),
+        PartialDate(2019),
+    ]
     ordered = sorted(dates, key=lambda d: d.sort_key, reverse=True)
-    assert ordered == [PartialDate(2020, 1, 13), PartialDate(2019), PartialDate(2019, 12), PartialDate(2019, 12, 7)]
+    assert ordered == [
+        PartialDate(2020, 1, 13),
+        PartialDate(2019),
+        PartialDate(2019, 12),
+        PartialDate(2019, 12, 7),
+    ]
     assert PartialDate(2019, 12, 7).display(year=False) == "7 December"
     assert PartialDate(2020, 3).display() == "March 2020"
 
@@ -76,14 +92,20 @@ def test_validate_entry_names_the_field_and_suggests_the_intended_one():
     )
     assert obj is None
     assert [str(p) for p in problems] == [
-        "news/news.yaml:7: entry 'x-2020', field 'dat': unknown field (did you mean 'date'?) [portfolio.unknown_field]"
+        "news/news.yaml:7: entry 'x-2020', field 'dat': unknown field (did you mean 'date'?) "
+        "[portfolio.unknown_field]"
     ]
 
 
 def test_unknown_nested_field_is_named_with_its_path():
     _, problems = validate_entry(
         Talk,
-        {"date": "2020-01-13", "event": "E", "kind": "invited", "links": {"vidoe": "https://x.org/"}},
+        {
+            "date": "2020-01-13",
+            "event": "E",
+            "kind": "invited",
+            "links": {"vidoe": "https://x.org/"},
+        },
         file="talks/talks.yaml",
         key="t",
         line=1,
@@ -98,7 +120,8 @@ def test_yaml_with_a_repeated_id_is_refused_naming_both_lines(tmp_path):
     data, problems = load_yaml(path, "talks/talks.yaml")
     assert data is None
     assert [str(p) for p in problems] == [
-        "talks/talks.yaml:5: entry 'a': duplicate key (first defined on line 1) [portfolio.duplicate]"
+        "talks/talks.yaml:5: entry 'a': duplicate key (first defined on line 1) "
+        "[portfolio.duplicate]"
     ]
 
 
