@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from . import render
 from .data import get_data
 from .schema import NamedLink, PartialDate, Profile
+
+logger = logging.getLogger(__name__)
 
 SECTIONS = ("profile", "education", "experience", "awards", "service")
 
@@ -126,13 +129,15 @@ class CvSectionDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """Render the directive."""
         name = self.arguments[0].strip()
-        if name not in SECTIONS:
-            raise self.error(
-                f"cv-section: unknown section {name!r}; expected one of {', '.join(SECTIONS)}"
-            )
         data = get_data(self.env)
-        if data.profile is None:
-            raise self.error("cv-section: no profile file (set portfolio_profile_file)")
+        problem = None
+        if name not in SECTIONS:
+            problem = f"cv-section: unknown section {name!r}; expected one of {', '.join(SECTIONS)}"
+        elif data.profile is None:
+            problem = "cv-section: no profile file (set portfolio_profile_file)"
+        if problem:
+            logger.warning(problem, location=self.get_location(), type="portfolio", subtype="cv")
+            return []
         self.env.note_dependency(str(data.files["profile"]))
         return render_section(name, data.profile)
 

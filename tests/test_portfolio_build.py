@@ -518,8 +518,34 @@ def test_cv_lists_every_paper_and_talk_from_their_own_files(base):
 
 def test_unknown_cv_section_fails_the_strict_build(tmp_path):
     built = build(make_site(tmp_path, "cv-unknown-section"))
-    assert (
-        "cv.md:3: ERROR: cv-section: unknown section 'hobbies'; expected one of profile, "
-        "education, experience, "
-        "awards, service" in built.warnings
+    expected = (
+        "cv.md:3: WARNING: cv-section: unknown section 'hobbies'; expected one of profile, "
+        "education, experience, awards, service [portfolio.cv]"
     )
+    assert expected in built.warnings
+
+
+# -- One entry is all a new paper or talk needs ------------------------------------------------
+
+
+def test_one_new_bib_entry_and_one_new_talk_entry_appear_everywhere(tmp_path):
+    src = make_site(tmp_path)
+    with (src / BIB).open("a", encoding="utf-8") as bib:
+        bib.write(
+            "\n@misc{owner2021new,\n  title = {Brand New},\n  author = {Owner, Ada},\n"
+            "  year = {2021},\n  venue = {arXiv 2021},\n  nodemo = {Theory only.},\n"
+            "  selected = {true},\n}\n"
+        )
+    with (src / TALKS).open("a", encoding="utf-8") as talks:
+        talks.write("\nnew-talk:\n  date: 2021-05-01\n  event: New Event\n  kind: invited\n")
+    built = build(src)
+    assert built.warnings == ""
+    pubs = built.soup("publications/index.html")
+    assert pubs.select("section > h2")[0].get_text().rstrip("#¶") == "2021"
+    assert pubs.select_one("#owner2021new .portfolio-title a").get_text() == "Brand New"
+    home = built.soup("index.html").select(".portfolio-selected .portfolio-title a")
+    assert [a.get_text() for a in home] == ["Brand New", "Fast Things"]
+    assert built.soup("talks/index.html").select(".portfolio-talk")[0]["id"] == "talk-new-talk"
+    cv = built.soup("cv.html")
+    assert cv.select_one(".portfolio-talk")["id"] == "talk-new-talk"
+    assert len(cv.select(".portfolio-publication")) == 3
