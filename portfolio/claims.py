@@ -29,7 +29,6 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .launch import demo_notebooks
 from .notebooks import NotebookRecord, depends_on_notebooks, link, records, table
 
 logger = logging.getLogger(__name__)
@@ -53,15 +52,29 @@ class Claim(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="slug, unique in the file")
     paper: str = Field(min_length=1, description="BibTeX key of the paper")
-    notebook: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="notebook name under the notebooks folder")
-    claim: str = Field(min_length=1, description="the claim in the paper's words, reduced to a number")
-    paper_value: float | str | None = Field(description="the paper's value (None: the paper gives no number)")
+    notebook: str = Field(
+        pattern=r"^[A-Za-z0-9_-]+$", description="notebook name under the notebooks folder"
+    )
+    claim: str = Field(
+        min_length=1, description="the claim in the paper's words, reduced to a number"
+    )
+    paper_value: float | str | None = Field(
+        description="the paper's value (None: the paper gives no number)"
+    )
     unit: str = ""
     source: str = Field(min_length=1, description="where the paper states the value")
-    setting: str = Field("", description="how the notebook's laptop setting differs from the paper's")
-    asserts: str = Field(min_length=1, description="text of the notebook's assert message, claim '...'")
-    glue: str | None = Field(description="glue key of the measured value (None: the assert alone decides)")
-    holds_if: str | None = Field(None, description="comparison deciding pass: '>= 20', '<= glue:key', ...")
+    setting: str = Field(
+        "", description="how the notebook's laptop setting differs from the paper's"
+    )
+    asserts: str = Field(
+        min_length=1, description="text of the notebook's assert message, claim '...'"
+    )
+    glue: str | None = Field(
+        description="glue key of the measured value (None: the assert alone decides)"
+    )
+    holds_if: str | None = Field(
+        None, description="comparison deciding pass: '>= 20', '<= glue:key', ..."
+    )
     format: str = Field(".3g", description="format spec of the measured value")
 
     @model_validator(mode="before")
@@ -71,7 +84,8 @@ class Claim(BaseModel):
             typed = [name for name in TYPED_MEASUREMENT if name in data]
             if typed:
                 raise ValueError(
-                    f"field {typed[0]!r} types a measured value by hand; measured values are read from the "
+                    f"field {typed[0]!r} types a measured value by hand; "
+                    "measured values are read from the "
                     "notebook: name its glue key in 'glue'"
                 )
         return data
@@ -80,7 +94,10 @@ class Claim(BaseModel):
     @classmethod
     def _comparison(cls, value: str | None) -> str | None:
         if value is not None and not _COMPARISON.match(value):
-            raise ValueError(f"{value!r} is not a comparison like '>= 20', '< 0.5' or '<= glue:key * 2' or '> glue:key + 0.1'")
+            raise ValueError(
+                f"{value!r} is not a comparison like '>= 20', '< 0.5', "
+                "'<= glue:key * 2' or '> glue:key + 0.1'"
+            )
         return value
 
     @field_validator("format")
@@ -97,7 +114,9 @@ class Claim(BaseModel):
         if self.holds_if is not None and self.glue is None:
             raise ValueError("'holds_if' compares the glued value: set 'glue' too")
         if self.glue is not None and self.holds_if is None:
-            raise ValueError("a glued value needs 'holds_if', the comparison that decides pass or fail")
+            raise ValueError(
+                "a glued value needs 'holds_if', the comparison that decides pass or fail"
+            )
         return self
 
 
@@ -160,7 +179,7 @@ def load_claims(path: Path, label: str | None = None) -> list[Claim]:
 
 
 def threshold(claim: Claim, glue: dict[str, Any]) -> tuple[str, float] | None:
-    """The comparison operator and the number it compares with (None if a glue key is missing)."""
+    """Return the comparison's operator and number (None when a glue key is missing)."""
     match = _COMPARISON.match(claim.holds_if or "")
     if match is None:
         return None
@@ -190,7 +209,9 @@ def evaluate(claim: Claim, record: NotebookRecord | None) -> tuple[Status, str, 
         number = float(measured)
     except (TypeError, ValueError):
         return "missing", str(measured), claim.holds_if or ""
-    text = format(number, claim.format) + (f" {claim.unit}" if claim.unit and "%" not in claim.format else "")
+    text = format(number, claim.format) + (
+        f" {claim.unit}" if claim.unit and "%" not in claim.format else ""
+    )
     if limit is None:
         return "missing", text, claim.holds_if or ""
     op, bound = limit
@@ -200,7 +221,7 @@ def evaluate(claim: Claim, record: NotebookRecord | None) -> tuple[Status, str, 
 
 
 def paper_value_text(claim: Claim) -> str:
-    """The paper's value with its unit."""
+    """Return the paper's value with its unit."""
     if claim.paper_value is None:
         return "no number"
     value = claim.paper_value
@@ -212,7 +233,7 @@ def paper_value_text(claim: Claim) -> str:
 
 
 def claims_of(app: Sphinx) -> list[Claim]:
-    """The validated claims of this build (read at ``builder-inited``)."""
+    """Return the validated claims of this build (read at ``builder-inited``)."""
     return getattr(app, "portfolio_claims", [])
 
 
@@ -231,7 +252,7 @@ def load(app: Sphinx) -> None:
 
 
 def fail_on_bad_file(app: Sphinx, exception: Exception | None) -> None:
-    """A claims file that does not validate fails the build, with or without ``-W``."""
+    """Fail the build when the claims file does not validate, with or without ``-W``."""
     if exception is None and getattr(app, "portfolio_claims_failed", False):
         app.statuscode = 1
 
@@ -247,18 +268,30 @@ def check(app: Sphinx, env) -> None:
         where = f"claim {claim.id!r}"
         path = f"{app.srcdir / app.config.portfolio_claims_file}:{lines.get(claim.id, 1)}"
         if known_papers and claim.paper not in known_papers:
-            logger.warning(f"{where}, field 'paper': no paper {claim.paper!r} in the BibTeX file",
-                           type="portfolio", subtype="claims", location=path)
+            logger.warning(
+                f"{where}, field 'paper': no paper {claim.paper!r} in the BibTeX file",
+                type="portfolio",
+                subtype="claims",
+                location=path,
+            )
         record = notebooks.get(f"{folder}/{claim.notebook}")
         if record is None:
-            logger.warning(f"{where}, field 'notebook': no executed notebook {folder}/{claim.notebook}",
-                           type="portfolio", subtype="claims", location=path)
+            logger.warning(
+                f"{where}, field 'notebook': no executed notebook {folder}/{claim.notebook}",
+                type="portfolio",
+                subtype="claims",
+                location=path,
+            )
             continue
         match = _COMPARISON.match(claim.holds_if or "")
         for key in filter(None, [claim.glue, match["key"] if match else None]):
             if key not in record.glue:
-                logger.warning(f"{where}, field 'glue': notebook {record.source} glued no value {key!r}",
-                               type="portfolio", subtype="claims", location=path)
+                logger.warning(
+                    f"{where}, field 'glue': notebook {record.source} glued no value {key!r}",
+                    type="portfolio",
+                    subtype="claims",
+                    location=path,
+                )
 
 
 def paper_keys(app: Sphinx) -> dict[str, str]:
@@ -289,21 +322,35 @@ class ClaimsTableDirective(SphinxDirective):
     option_spec = {"paper": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
+        """Return the placeholder, filled in when the page is written."""
         depends_on_notebooks(self.env, self.env.docname)
         self.env.note_dependency(str(Path(self.env.srcdir, self.config.portfolio_claims_file)))
         return [claims_table(paper=self.options.get("paper", ""))]
 
 
 def status_badge(status: str) -> nodes.inline:
-    """A sphinx-design badge for a status."""
-    color = {"pass": "success", "claims hold": "success", "drifted": "danger", "missing": "danger"}.get(
-        status, "secondary")
-    return nodes.inline(status, status, classes=["sd-sphinx-override", "sd-badge", f"sd-bg-{color}",
-                                                  f"sd-bg-text-{color}", "portfolio-claim-status"])
+    """Return a sphinx-design badge for a status."""
+    color = {
+        "pass": "success",
+        "claims hold": "success",
+        "drifted": "danger",
+        "missing": "danger",
+    }.get(status, "secondary")
+    return nodes.inline(
+        status,
+        status,
+        classes=[
+            "sd-sphinx-override",
+            "sd-badge",
+            f"sd-bg-{color}",
+            f"sd-bg-text-{color}",
+            "portfolio-claim-status",
+        ],
+    )
 
 
 def paper_link(app: Sphinx, docname: str, key: str) -> nodes.Node:
-    """A link to a paper's page, else to its entry on the publications list."""
+    """Return a link to a paper's page, else to its entry on the publications list."""
     title = paper_keys(app).get(key, key)
     short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
     folder = "publications"
@@ -315,7 +362,7 @@ def paper_link(app: Sphinx, docname: str, key: str) -> nodes.Node:
 
 
 def claims_rows_table(app: Sphinx, docname: str, claims: list[Claim]) -> nodes.table:
-    """The table of the given claims, as seen from page ``docname``."""
+    """Return the table of the given claims, as seen from page ``docname``."""
     notebooks = records(app.env)
     folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
     rows = []
@@ -337,11 +384,18 @@ def claims_rows_table(app: Sphinx, docname: str, claims: list[Claim]) -> nodes.t
         paper_value += nodes.Text(paper_value_text(claim))
         paper_value += nodes.Text(" ")
         paper_value += nodes.inline("", f"({claim.source})", classes=["portfolio-claim-source"])
-        measured_cell = (link(app, docname, record.docname, measured) if record is not None
-                         else nodes.Text(measured))
+        measured_cell = (
+            link(app, docname, record.docname, measured)
+            if record is not None
+            else nodes.Text(measured)
+        )
         rows.append([paper, words, paper_value, measured_cell, criterion, status_badge(status)])
-    return table(["paper", "claim", "paper's value", "measured in this build", "holds if", "status"], rows,
-                 classes=["portfolio-claims"], widths=[3, 5, 4, 2, 2, 1])
+    return table(
+        ["paper", "claim", "paper's value", "measured in this build", "holds if", "status"],
+        rows,
+        classes=["portfolio-claims"],
+        widths=[3, 5, 4, 2, 2, 1],
+    )
 
 
 def paper_status(app: Sphinx, key: str) -> str:
@@ -361,8 +415,11 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for placeholder in list(doctree.findall(claims_table)):
         key = placeholder["paper"]
         chosen = [c for c in claims if not key or c.paper == key]
-        placeholder.replace_self(claims_rows_table(app, docname, chosen) if chosen
-                                 else nodes.paragraph("", "No claims are re-measured for this paper."))
+        placeholder.replace_self(
+            claims_rows_table(app, docname, chosen)
+            if chosen
+            else nodes.paragraph("", "No claims are re-measured for this paper.")
+        )
     repro = app.config.portfolio_reproducibility_page
     for element in list(doctree.findall(nodes.Element)):
         classes = element.get("classes", [])
@@ -376,7 +433,9 @@ def _key_of(app: Sphinx, element: nodes.Element) -> str | None:
     return next((key for key in paper_keys(app) if nodes.make_id(key) in element["ids"]), None)
 
 
-def _paper_rows(app: Sphinx, docname: str, header: nodes.Element, claims: list[Claim], repro: str) -> None:
+def _paper_rows(
+    app: Sphinx, docname: str, header: nodes.Element, claims: list[Claim], repro: str
+) -> None:
     key = _key_of(app, header)
     mine = [c for c in claims if c.paper == key]
     if not mine:

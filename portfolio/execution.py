@@ -34,7 +34,7 @@ def run_date(record: NotebookRecord) -> str:
 
 
 def seconds(record: NotebookRecord) -> str:
-    """The run time for people."""
+    """Return the run time for people."""
     return "unknown" if record.runtime is None else f"{record.runtime:.1f} s"
 
 
@@ -42,11 +42,14 @@ def over_budget(record: NotebookRecord, config) -> list[str]:
     """Each budget the notebook exceeds, as a sentence (empty when within budget)."""
     problems = []
     if record.runtime is not None and record.runtime > config.portfolio_budget_seconds:
-        problems.append(f"it ran {record.runtime:.1f} s, budget {config.portfolio_budget_seconds:g} s")
+        problems.append(
+            f"it ran {record.runtime:.1f} s, budget {config.portfolio_budget_seconds:g} s"
+        )
     limit = config.portfolio_budget_memory_mb * 2**20
     if record.peak_bytes is not None and record.peak_bytes > limit:
         problems.append(
-            f"its peak memory was {record.peak_bytes / 2**20:,.0f} MB, budget {config.portfolio_budget_memory_mb:g} MB"
+            f"its peak memory was {record.peak_bytes / 2**20:,.0f} MB, "
+            f"budget {config.portfolio_budget_memory_mb:g} MB"
         )
     return problems
 
@@ -64,18 +67,20 @@ def check_budgets(app: Sphinx, env) -> None:
             app.portfolio_over_budget.append(record.source)
             logger.error(
                 f"notebook {record.source} is over its budget: {'; '.join(problems)}",
-                type="portfolio", subtype="budget", location=record.docname,
+                type="portfolio",
+                subtype="budget",
+                location=record.docname,
             )
 
 
 def fail_over_budget(app: Sphinx, exception: Exception | None) -> None:
-    """A notebook over budget fails the build, with or without ``-W``."""
+    """Fail the build when a notebook is over budget, with or without ``-W``."""
     if exception is None and getattr(app, "portfolio_over_budget", None):
         app.statuscode = 1
 
 
 def budget_box(app: Sphinx, record: NotebookRecord) -> nodes.container:
-    """What running the notebook costs, and its knobs beside the paper's values."""
+    """Build the box saying what running the notebook costs, with its knobs beside the paper's."""
     config = app.config
     box = nodes.container(classes=["portfolio-budget"])
     box += nodes.rubric("", "What running this costs")
@@ -95,11 +100,24 @@ def budget_box(app: Sphinx, record: NotebookRecord) -> nodes.container:
     box += para
     if record.knobs:
         intro = nodes.paragraph()
-        intro += nodes.Text("The scale knobs, shrunk from the paper's; edit them in the first cell below:")
+        intro += nodes.Text(
+            "The scale knobs, shrunk from the paper's; edit them in the first cell below:"
+        )
         box += intro
-        rows = [[nodes.literal(k["name"], k["name"]), nodes.literal(k["value"], k["value"]), k["comment"] or "–"]
-                for k in record.knobs]
-        box += table(["knob", "here", "paper's scale / meaning"], rows, classes=["portfolio-knobs"], widths=[2, 2, 6])
+        rows = [
+            [
+                nodes.literal(k["name"], k["name"]),
+                nodes.literal(k["value"], k["value"]),
+                k["comment"] or "–",
+            ]
+            for k in record.knobs
+        ]
+        box += table(
+            ["knob", "here", "paper's scale / meaning"],
+            rows,
+            classes=["portfolio-knobs"],
+            widths=[2, 2, 6],
+        )
     return box
 
 
@@ -108,15 +126,20 @@ def provenance_footer(record: NotebookRecord) -> nodes.container:
     footer = nodes.container(classes=["portfolio-provenance"])
     footer += nodes.rubric("", "Provenance")
     items = nodes.field_list()
-    packages = ", ".join(f"{name} {version}" for name, version in record.versions.items()) or "unknown"
+    packages = (
+        ", ".join(f"{name} {version}" for name, version in record.versions.items()) or "unknown"
+    )
     cpu = (record.cpu or "unknown") + (f" ({record.cores} cores)" if record.cores else "")
     for name, value in (
         ("Seed", "none" if record.seed is None else str(record.seed)),
         ("Packages", packages),
         ("CPU", cpu),
         ("Commit", record.commit or "unknown"),
-        ("Ran", f"{run_date(record)}, {seconds(record)} from kernel start to finish"
-                + (" (outputs from the build's cache)" if record.from_cache else "")),
+        (
+            "Ran",
+            f"{run_date(record)}, {seconds(record)} from kernel start to finish"
+            + (" (outputs from the build's cache)" if record.from_cache else ""),
+        ),
     ):
         field = nodes.field()
         field += nodes.field_name(name, name)
@@ -150,6 +173,7 @@ class ExecutionReportDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Return the placeholder, filled in when the page is written."""
         depends_on_notebooks(self.env, self.env.docname)
         return [execution_report()]
 
@@ -160,28 +184,47 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for placeholder in list(doctree.findall(execution_report)):
         rows = []
         for record in sorted(records(app.env).values(), key=lambda r: r.docname):
-            share = "–" if record.runtime is None else f"{record.runtime / config.portfolio_budget_seconds:.0%}"
+            share = (
+                "–"
+                if record.runtime is None
+                else f"{record.runtime / config.portfolio_budget_seconds:.0%}"
+            )
             problems = over_budget(record, config)
-            status = nodes.inline("", "over budget" if problems else ("ok" if record.succeeded else "failed"),
-                                  classes=["portfolio-status", "portfolio-fail" if problems or not record.succeeded
-                                           else "portfolio-pass"])
-            rows.append([
-                link(app, docname, record.docname, record.title or record.docname),
-                status,
-                seconds(record),
-                share,
-                megabytes(record.peak_bytes),
-                "from the cache" if record.from_cache else "executed",
-                run_date(record),
-            ])
+            status = nodes.inline(
+                "",
+                "over budget" if problems else ("ok" if record.succeeded else "failed"),
+                classes=[
+                    "portfolio-status",
+                    "portfolio-fail" if problems or not record.succeeded else "portfolio-pass",
+                ],
+            )
+            rows.append(
+                [
+                    link(app, docname, record.docname, record.title or record.docname),
+                    status,
+                    seconds(record),
+                    share,
+                    megabytes(record.peak_bytes),
+                    "from the cache" if record.from_cache else "executed",
+                    run_date(record),
+                ]
+            )
         intro = nodes.paragraph()
         intro += nodes.Text(
-            f"Budget per notebook: {config.portfolio_budget_seconds:g} s of wall time (kernel start to "
+            f"Budget per notebook: {config.portfolio_budget_seconds:g} s of wall time "
+            "(kernel start to "
             f"finish) and {config.portfolio_budget_memory_mb:g} MB of peak memory; "
             f"{len(rows)} notebooks in this build."
         )
-        headers = ["notebook", "status", "run time", f"of the {config.portfolio_budget_seconds:g} s budget",
-                   "peak memory", "execution", "ran (UTC)"]
+        headers = [
+            "notebook",
+            "status",
+            "run time",
+            f"of the {config.portfolio_budget_seconds:g} s budget",
+            "peak memory",
+            "execution",
+            "ran (UTC)",
+        ]
         placeholder.replace_self([intro, table(headers, rows, classes=["portfolio-report"])])
 
 

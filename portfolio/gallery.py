@@ -30,24 +30,33 @@ class NotebookGalleryDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Return the placeholder, filled in when the page is written."""
         depends_on_notebooks(self.env, self.env.docname)
         return [notebook_gallery()]
 
 
 def summary(text: str, limit: int = 160) -> str:
-    """The first sentence of a description, cut to ``limit`` characters."""
+    """Return the first sentence of a description, cut to ``limit`` characters."""
     sentence = text.split(". ")[0].rstrip(".") + "."
     return sentence if len(sentence) <= limit else sentence[: limit - 2].rsplit(" ", 1)[0] + " …"
 
 
-def card(app: Sphinx, docname: str, record: NotebookRecord, papers: dict[str, str]) -> nodes.container:
+def card(
+    app: Sphinx, docname: str, record: NotebookRecord, papers: dict[str, str]
+) -> nodes.container:
     """One notebook's card."""
     children: list[nodes.Node] = []
     if record.thumbnail:
         uri = record.thumbnail["uri"]
         alt = record.thumbnail["alt"] or f"First figure of the notebook {record.title}"
-        children.append(nodes.image(uri=uri, candidates={"*": uri}, alt=alt,
-                                    classes=["sd-card-img-top", "portfolio-thumbnail"]))
+        children.append(
+            nodes.image(
+                uri=uri,
+                candidates={"*": uri},
+                alt=alt,
+                classes=["sd-card-img-top", "portfolio-thumbnail"],
+            )
+        )
     body = create_component("card-body", classes=["sd-card-body"])
     title = nodes.paragraph(classes=["sd-card-title", "sd-font-weight-bold"])
     title += link(app, docname, record.docname, record.title or record.docname)
@@ -63,26 +72,53 @@ def card(app: Sphinx, docname: str, record: NotebookRecord, papers: dict[str, st
     footer = create_component("card-footer", classes=["sd-card-footer", "portfolio-gallery-run"])
     footer += nodes.paragraph(
         classes=["sd-card-text"],
-        text=f"Last run {run_date(record)} · {seconds(record)} · {megabytes(record.peak_bytes)} peak",
+        text=f"Last run {run_date(record)} · {seconds(record)} · "
+        f"{megabytes(record.peak_bytes)} peak",
     )
     children.append(footer)
-    return create_component("card", classes=["sd-card", "sd-sphinx-override", "sd-mb-3", "sd-shadow-sm",
-                                             "sd-w-100", "portfolio-gallery-card"], children=children)
+    return create_component(
+        "card",
+        classes=[
+            "sd-card",
+            "sd-sphinx-override",
+            "sd-mb-3",
+            "sd-shadow-sm",
+            "sd-w-100",
+            "portfolio-gallery-card",
+        ],
+        children=children,
+    )
 
 
 def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace the placeholder with a responsive grid of cards."""
     for placeholder in list(doctree.findall(notebook_gallery)):
         papers = paper_keys(app)
-        row = create_component("grid-row", classes=["sd-row", "sd-row-cols-1", "sd-row-cols-xs-1",
-                                                    "sd-row-cols-sm-2", "sd-row-cols-md-2", "sd-row-cols-lg-3",
-                                                    "sd-g-3", "sd-g-xs-3", "sd-g-sm-3", "sd-g-md-3", "sd-g-lg-3"])
+        row = create_component(
+            "grid-row",
+            classes=[
+                "sd-row",
+                "sd-row-cols-1",
+                "sd-row-cols-xs-1",
+                "sd-row-cols-sm-2",
+                "sd-row-cols-md-2",
+                "sd-row-cols-lg-3",
+                "sd-g-3",
+                "sd-g-xs-3",
+                "sd-g-sm-3",
+                "sd-g-md-3",
+                "sd-g-lg-3",
+            ],
+        )
         for record in sorted(records(app.env).values(), key=lambda r: r.title or r.docname):
             column = create_component("grid-item", classes=["sd-col", "sd-d-flex-row"])
             column += card(app, docname, record, papers)
             row += column
-        grid = create_component("grid-container", classes=["sd-container-fluid", "sd-sphinx-override",
-                                                           "sd-mb-4", "portfolio-gallery"], children=[row])
+        grid = create_component(
+            "grid-container",
+            classes=["sd-container-fluid", "sd-sphinx-override", "sd-mb-4", "portfolio-gallery"],
+            children=[row],
+        )
         placeholder.replace_self(grid)
 
 

@@ -47,20 +47,26 @@ def github_repo(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     path = parts.path.strip("/").removesuffix(".git").split("/")
     if parts.scheme != "https" or parts.netloc != "github.com" or len(path) != 2 or not all(path):
-        raise ConfigError(f"portfolio_repository_url must be https://github.com/<owner>/<name>, got {url!r}")
+        raise ConfigError(
+            f"portfolio_repository_url must be https://github.com/<owner>/<name>, got {url!r}"
+        )
     return path[0], path[1]
 
 
 def binder_url(binder: str, repository: str, branch: str, path: str) -> str:
-    """A Binder link that opens ``path`` (relative to the repository root) in JupyterLab."""
+    """Return a Binder link that opens ``path`` (relative to the repository root) in JupyterLab."""
     owner, name = github_repo(repository)
-    return f"{binder}/v2/gh/{owner}/{name}/{quote(branch, safe='')}?urlpath={quote('lab/tree/' + path, safe='')}"
+    urlpath = quote("lab/tree/" + path, safe="")
+    return f"{binder}/v2/gh/{owner}/{name}/{quote(branch, safe='')}?urlpath={urlpath}"
 
 
 def colab_url(repository: str, branch: str, ipynb_path: str) -> str:
-    """A Colab link to a committed ``.ipynb`` file of the repository."""
+    """Return a Colab link to a committed ``.ipynb`` file of the repository."""
     owner, name = github_repo(repository)
-    return f"https://colab.research.google.com/github/{owner}/{name}/blob/{quote(branch, safe='')}/{quote(ipynb_path)}"
+    branch = quote(branch, safe="")
+    return (
+        f"https://colab.research.google.com/github/{owner}/{name}/blob/{branch}/{quote(ipynb_path)}"
+    )
 
 
 def colab_path(config, source: str) -> str:
@@ -68,7 +74,9 @@ def colab_path(config, source: str) -> str:
     return f"{config.portfolio_colab_dir}/{Path(source).stem}.ipynb"
 
 
-def _button(label: str, uri: str, *, primary: bool = False, internal: bool = False, download: bool = False):
+def _button(
+    label: str, uri: str, *, primary: bool = False, internal: bool = False, download: bool = False
+):
     classes = [*BUTTON, "sd-btn-primary" if primary else "sd-btn-outline-primary"]
     if download:
         classes.append("portfolio-download")
@@ -76,14 +84,23 @@ def _button(label: str, uri: str, *, primary: bool = False, internal: bool = Fal
 
 
 def launch_row(app: Sphinx, fromdoc: str, notebook_doc: str, source: str) -> nodes.paragraph:
-    """The four buttons for one notebook, linked from page ``fromdoc``."""
+    """Return the four buttons for one notebook, linked from page ``fromdoc``."""
     config = app.config
     repo, branch = config.portfolio_repository_url, config.portfolio_repository_branch
     row = nodes.paragraph(classes=["portfolio-launch"])
     buttons = [
-        _button("Launch in Binder", binder_url(config.portfolio_binder_url, repo, branch, source), primary=True),
+        _button(
+            "Launch in Binder",
+            binder_url(config.portfolio_binder_url, repo, branch, source),
+            primary=True,
+        ),
         _button("Open in Colab", colab_url(repo, branch, colab_path(config, source))),
-        _button("Download .ipynb", relative_uri(app, fromdoc, f"{notebook_doc}.ipynb"), internal=True, download=True),
+        _button(
+            "Download .ipynb",
+            relative_uri(app, fromdoc, f"{notebook_doc}.ipynb"),
+            internal=True,
+            download=True,
+        ),
         _button("View source", relative_uri(app, fromdoc, f"_sources/{source}"), internal=True),
     ]
     for index, button in enumerate(buttons):
@@ -125,12 +142,14 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             continue
         demo = next((demos[key] for key in demos if nodes.make_id(key) in header["ids"]), None)
         if demo in notebooks:
-            header.parent.insert(header.parent.index(header) + 1,
-                                 launch_row(app, docname, demo, notebooks[demo].source))
+            header.parent.insert(
+                header.parent.index(header) + 1,
+                launch_row(app, docname, demo, notebooks[demo].source),
+            )
 
 
 def download_notebook(executed: Path) -> nbformat.NotebookNode:
-    """The executed notebook as readers download it: outputs kept, build machinery removed."""
+    """Return the executed notebook as readers get it: outputs kept, build machinery removed."""
     notebook = strip_probe(nbformat.read(executed, as_version=4))
     notebook.metadata.pop("jupytext", None)
     return notebook
@@ -144,8 +163,12 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
     for docname in records(app.env):
         executed = outputs_path(folder.joinpath(*f"{docname}.ipynb".split("/")))
         if not executed.is_file():
-            logger.warning(f"no executed copy of {docname} to offer for download", type="portfolio",
-                           subtype="download", location=docname)
+            logger.warning(
+                f"no executed copy of {docname} to offer for download",
+                type="portfolio",
+                subtype="download",
+                location=docname,
+            )
             continue
         target = Path(app.outdir).joinpath(*f"{docname}.ipynb".split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -156,20 +179,22 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup_cell(repository: str, branch: str) -> nbformat.NotebookNode:
-    """The first cell of a Colab copy: install this site's packages where they are missing."""
+    """Return the first cell of a Colab copy: it installs this site's packages if missing."""
     code = (
         "# Colab, or any Python without this site's packages: install them from the repository.\n"
-        "# (Binder and a local `pip install -r requirements.txt` already have them: nothing happens.)\n"
+        "# (Binder and a local `pip install -r requirements.txt` already have them: "
+        "nothing happens.)\n"
         "import importlib.util\n"
         "\n"
-        'if importlib.util.find_spec("rushml") is None or importlib.util.find_spec("myst_nb") is None:\n'
+        'if importlib.util.find_spec("rushml") is None '
+        'or importlib.util.find_spec("myst_nb") is None:\n'
         f'    %pip install --quiet "medini-portfolio @ git+{repository}@{branch}" myst-nb'
     )
     return nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
 
 
 def colab_notebook(source: Path, repository: str, branch: str) -> nbformat.NotebookNode:
-    """The ``.ipynb`` copy of a text notebook: no outputs, a setup cell first."""
+    """Return the ``.ipynb`` copy of a text notebook: no outputs, a setup cell first."""
     import jupytext
 
     notebook = jupytext.read(source)
@@ -181,24 +206,33 @@ def colab_notebook(source: Path, repository: str, branch: str) -> nbformat.Noteb
 
 
 def text_notebooks(srcdir: Path, folder: str = "notebooks") -> list[Path]:
-    """The MyST text notebooks in a folder."""
+    """Return the MyST text notebooks in a folder."""
     from myst_nb.core.read import is_myst_markdown_notebook
 
-    return sorted(p for p in Path(srcdir, folder).glob("*.md") if is_myst_markdown_notebook(p.read_text("utf8")))
+    return sorted(
+        p
+        for p in Path(srcdir, folder).glob("*.md")
+        if is_myst_markdown_notebook(p.read_text("utf8"))
+    )
 
 
 def sync_colab_copies(srcdir: Path, *, check: bool = False) -> list[str]:
     """Write (or with ``check``, only compare) the Colab copies; returns the stale ones."""
     conf = runpy.run_path(str(Path(srcdir, "conf.py")))
-    defaults = {"portfolio_repository_url": "https://github.com/Tharun24/medini-portfolio",
-                "portfolio_repository_branch": "main", "portfolio_colab_dir": "notebooks/ipynb",
-                "portfolio_notebooks_dir": "notebooks"}
+    defaults = {
+        "portfolio_repository_url": "https://github.com/Tharun24/medini-portfolio",
+        "portfolio_repository_branch": "main",
+        "portfolio_colab_dir": "notebooks/ipynb",
+        "portfolio_notebooks_dir": "notebooks",
+    }
     settings = {name: conf.get(name, value) for name, value in defaults.items()}
     stale = []
     out_dir = Path(srcdir, settings["portfolio_colab_dir"])
     sources = text_notebooks(srcdir, settings["portfolio_notebooks_dir"])
     for source in sources:
-        notebook = colab_notebook(source, settings["portfolio_repository_url"], settings["portfolio_repository_branch"])
+        notebook = colab_notebook(
+            source, settings["portfolio_repository_url"], settings["portfolio_repository_branch"]
+        )
         text = nbformat.writes(notebook) + "\n"
         target = out_dir / f"{source.stem}.ipynb"
         if not target.is_file() or target.read_text("utf8") != text:
@@ -218,7 +252,9 @@ def sync_colab_copies(srcdir: Path, *, check: bool = False) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m portfolio.launch [--check]``: refresh the committed Colab copies."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--check", action="store_true", help="only report stale copies (exit 1 if any)")
+    parser.add_argument(
+        "--check", action="store_true", help="only report stale copies (exit 1 if any)"
+    )
     parser.add_argument("--srcdir", default=".", type=Path, help="the site's source directory")
     args = parser.parse_args(argv)
     stale = sync_colab_copies(args.srcdir, check=args.check)
@@ -232,7 +268,11 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("portfolio.notebooks")
     app.connect("doctree-resolved", add_buttons)
     app.connect("build-finished", write_downloads)
-    app.connect("config-inited", lambda app, config: github_repo(config.portfolio_repository_url), priority=600)
+    app.connect(
+        "config-inited",
+        lambda app, config: github_repo(config.portfolio_repository_url),
+        priority=600,
+    )
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -52,7 +52,7 @@ PROBE_MARKER = "PORTFOLIO_PROBE "
 # RUSAGE_CHILDREN (the largest one), live ones through /proc/<pid>/status VmHWM. Their
 # sum is an upper bound on what the notebook held at once. Names start with an
 # underscore and are deleted, so the reader's namespace is left as it was.
-PROBE_CODE = r'''
+PROBE_CODE = r"""
 def _portfolio_probe(packages):
     import importlib.metadata, json, os, platform, resource, subprocess, sys
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
@@ -109,7 +109,7 @@ def _portfolio_probe(packages):
     }))
 _portfolio_probe(PACKAGES)
 del _portfolio_probe
-'''
+"""
 
 
 @dataclass
@@ -136,7 +136,7 @@ class NotebookRecord:
     thumbnail: dict[str, str] | None = None  # uri, alt of the notebook's first figure
 
     def as_dict(self) -> dict[str, Any]:
-        """The record as plain data."""
+        """Return the record as plain data."""
         return asdict(self)
 
 
@@ -144,7 +144,11 @@ class NotebookRecord:
 
 
 def _https_url(name: str, value: Any) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme != "https" or not urlsplit(value).netloc:
+    if (
+        not isinstance(value, str)
+        or urlsplit(value).scheme != "https"
+        or not urlsplit(value).netloc
+    ):
         raise ConfigError(f"{name} must be an https:// URL, got {value!r}")
     return value.rstrip("/")
 
@@ -184,20 +188,42 @@ class Option:
 
 
 OPTIONS = (
-    Option("portfolio_repository_url", "https://github.com/Tharun24/medini-portfolio", _https_url,
-           "public GitHub repository of this site (Binder, Colab and source links)"),
+    Option(
+        "portfolio_repository_url",
+        "https://github.com/Tharun24/medini-portfolio",
+        _https_url,
+        "public GitHub repository of this site (Binder, Colab and source links)",
+    ),
     Option("portfolio_repository_branch", "main", _plain_string, "branch the launch links open"),
     Option("portfolio_binder_url", "https://mybinder.org", _https_url, "BinderHub to launch on"),
-    Option("portfolio_colab_dir", "notebooks/ipynb", _relative_path,
-           "folder of the committed .ipynb copies that Colab opens"),
+    Option(
+        "portfolio_colab_dir",
+        "notebooks/ipynb",
+        _relative_path,
+        "folder of the committed .ipynb copies that Colab opens",
+    ),
     Option("portfolio_budget_seconds", 60, _positive, "wall-time budget of one notebook, seconds"),
-    Option("portfolio_budget_memory_mb", 1536, _positive, "peak-memory budget of one notebook, MiB"),
-    Option("portfolio_claims_file", "publications/claims.yaml", _relative_path,
-           "the papers' claims that the notebooks re-measure"),
-    Option("portfolio_reproducibility_page", "reproducibility", _relative_path,
-           "docname of the page holding the full claims table"),
-    Option("portfolio_provenance_packages", ["numpy", "scipy", "numba", "joblib", "matplotlib"],
-           _string_list, "packages whose versions the provenance footer lists"),
+    Option(
+        "portfolio_budget_memory_mb", 1536, _positive, "peak-memory budget of one notebook, MiB"
+    ),
+    Option(
+        "portfolio_claims_file",
+        "publications/claims.yaml",
+        _relative_path,
+        "the papers' claims that the notebooks re-measure",
+    ),
+    Option(
+        "portfolio_reproducibility_page",
+        "reproducibility",
+        _relative_path,
+        "docname of the page holding the full claims table",
+    ),
+    Option(
+        "portfolio_provenance_packages",
+        ["numpy", "scipy", "numba", "joblib", "matplotlib"],
+        _string_list,
+        "packages whose versions the provenance footer lists",
+    ),
 )
 
 
@@ -212,7 +238,7 @@ def check_config(app: Sphinx, config) -> None:
 
 
 def probe_source(packages: list[str]) -> str:
-    """The probe cell's code, with the list of packages to report."""
+    """Return the probe cell's code, with the list of packages to report."""
     return PROBE_CODE.replace("PACKAGES", repr(list(packages))).strip("\n")
 
 
@@ -234,10 +260,15 @@ def inject_probe(app: Sphinx, docname: str, source: list[str]) -> None:
     kind = is_notebook_source(path, source[0])
     code = probe_source(app.config.portfolio_provenance_packages)
     if kind == "myst":
-        source[0] = source[0].rstrip("\n") + f"\n\n````{{code-cell}} ipython3\n:tags: [remove-cell, {PROBE_TAG}]\n\n{code}\n````\n"
+        source[0] = (
+            source[0].rstrip("\n")
+            + f"\n\n````{{code-cell}} ipython3\n:tags: [remove-cell, {PROBE_TAG}]\n\n{code}\n````\n"
+        )
     elif kind == "ipynb":
         notebook = nbformat.reads(source[0], as_version=4)
-        notebook.cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": ["remove-cell", PROBE_TAG]}))
+        notebook.cells.append(
+            nbformat.v4.new_code_cell(code, metadata={"tags": ["remove-cell", PROBE_TAG]})
+        )
         source[0] = nbformat.writes(notebook)
 
 
@@ -247,7 +278,7 @@ def is_probe(cell) -> bool:
 
 
 def strip_probe(notebook) -> Any:
-    """The notebook without the probe cell (for downloads)."""
+    """Return the notebook without the probe cell (for downloads)."""
     notebook.cells = [cell for cell in notebook.cells if not is_probe(cell)]
     return notebook
 
@@ -258,7 +289,7 @@ _NUMPY_SCALAR = re.compile(r"^np\.\w+\((.*)\)$")
 
 
 def glue_value(text: str) -> Any:
-    """A glued value's ``text/plain`` form as a Python number, bool or string."""
+    """Return a glued value's ``text/plain`` form as a Python number, bool or string."""
     text = text.strip()
     match = _NUMPY_SCALAR.match(text)
     if match:
@@ -283,7 +314,7 @@ def read_glue(path: Path) -> dict[str, Any]:
 
 
 def read_probe(notebook) -> dict[str, Any] | None:
-    """The probe's measurements, or None when the probe did not print."""
+    """Return the probe's measurements, or None when the probe did not print."""
     for cell in notebook.cells:
         if not is_probe(cell):
             continue
@@ -291,12 +322,12 @@ def read_probe(notebook) -> dict[str, Any] | None:
             text = output.get("text", "")
             for line in text.splitlines():
                 if line.startswith(PROBE_MARKER):
-                    return json.loads(line[len(PROBE_MARKER):])
+                    return json.loads(line[len(PROBE_MARKER) :])
     return None
 
 
 def read_knobs(notebook) -> list[dict[str, str]]:
-    """The knobs cell (tagged ``parameters``): each assignment, its value and its comment."""
+    """Return the knobs cell (tagged ``parameters``): each assignment, its value and its comment."""
     for cell in notebook.cells:
         if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
             return parse_knobs(cell.source)
@@ -304,23 +335,32 @@ def read_knobs(notebook) -> list[dict[str, str]]:
 
 
 def parse_knobs(code: str) -> list[dict[str, str]]:
-    """Assignments of a knobs cell with the comment on the same line (the paper's value)."""
+    """Return the assignments of a knobs cell with the comment on their line (the paper's value)."""
     comments: dict[int, str] = {}
     for token in tokenize.generate_tokens(io.StringIO(code).readline):
         if token.type == tokenize.COMMENT:
             comments[token.start[0]] = token.string.lstrip("#").strip()
     knobs = []
     for stmt in ast.parse(code).body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
             lines = range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
             comment = " ".join(comments[n] for n in lines if n in comments)
-            knobs.append({"name": stmt.targets[0].id, "value": ast.get_source_segment(code, stmt.value) or "",
-                          "comment": comment})
+            knobs.append(
+                {
+                    "name": stmt.targets[0].id,
+                    "value": ast.get_source_segment(code, stmt.value) or "",
+                    "comment": comment,
+                }
+            )
     return knobs
 
 
 def first_figure(doctree: nodes.document) -> dict[str, str] | None:
-    """The first image on a page, as its URI and alt text."""
+    """Return the first image on a page, as its URI and alt text."""
     for image in doctree.findall(nodes.image):
         if image.get("uri"):
             return {"uri": image["uri"], "alt": image.get("alt", "")}
@@ -328,7 +368,7 @@ def first_figure(doctree: nodes.document) -> dict[str, str] | None:
 
 
 def page_title_and_description(doctree: nodes.document) -> tuple[str, str]:
-    """The page's first heading and the first paragraph after it."""
+    """Return the page's first heading and the first paragraph after it."""
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return "", ""
@@ -338,7 +378,7 @@ def page_title_and_description(doctree: nodes.document) -> tuple[str, str]:
 
 
 def with_outputs(env, executed: Path):
-    """The executed notebook with its outputs, also written to :func:`outputs_path`.
+    """Return the executed notebook with its outputs, also written to :func:`outputs_path`.
 
     MyST-NB's copy in its output folder lacks the outputs when they came from
     jupyter-cache (it writes the notebook it parsed, not the merged one), so the outputs
@@ -391,7 +431,9 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
             logger.warning(
                 f"notebook {docname!r}: the build's probe cell printed nothing, so its memory "
                 "and provenance are unknown",
-                type="portfolio", subtype="probe", location=docname,
+                type="portfolio",
+                subtype="probe",
+                location=docname,
             )
         elif probe is not None:
             record.peak_bytes = probe.get("peak_bytes")
@@ -405,7 +447,7 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def records(env) -> dict[str, NotebookRecord]:
-    """The notebook records of this environment, by docname."""
+    """Return the notebook records of this environment, by docname."""
     if not hasattr(env, "portfolio_notebooks"):
         env.portfolio_notebooks = {}
     return env.portfolio_notebooks
@@ -448,7 +490,7 @@ def merge_dependent(app: Sphinx, env, docnames, other) -> None:
 
 
 def relative_uri(app: Sphinx, fromdoc: str, target: str) -> str:
-    """A link from a page to a file or page path in the output (``target`` relative to the root)."""
+    """Return a relative link from a page to ``target`` (a path from the output's root)."""
     from sphinx.util.osutil import relative_uri as _relative
 
     return _relative(app.builder.get_target_uri(fromdoc), target)
@@ -473,9 +515,14 @@ def setup(app: Sphinx) -> dict:
 # -- Docutils helpers shared by the notebook extensions ------------------------------------
 
 
-def table(headers: list[str], rows: list[list[nodes.Node | str]], *, classes: list[str] = (),
-          widths: list[int] | None = None) -> nodes.table:
-    """A plain docutils table; a string cell becomes a text paragraph (escaped by the writer)."""
+def table(
+    headers: list[str],
+    rows: list[list[nodes.Node | str]],
+    *,
+    classes: list[str] = (),
+    widths: list[int] | None = None,
+) -> nodes.table:
+    """Return a plain docutils table; a string cell becomes a (writer-escaped) paragraph."""
     tab = nodes.table(classes=["portfolio-table", *classes])
     group = nodes.tgroup(cols=len(headers))
     tab += group
@@ -508,7 +555,7 @@ def _row(cells: list[nodes.Node | str]) -> nodes.row:
 
 
 def link(app: Sphinx, fromdoc: str, todoc: str, text: str, anchor: str = "") -> nodes.reference:
-    """A link from one page to another page (optionally an anchor on it)."""
+    """Return a link from one page to another page (optionally an anchor on it)."""
     uri = relative_uri(app, fromdoc, app.builder.get_target_uri(todoc))
     return nodes.reference(text, text, refuri=uri + (f"#{anchor}" if anchor else ""), internal=True)
 

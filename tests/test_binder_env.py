@@ -51,7 +51,10 @@ def working_tree_copy(target: Path) -> Path:
     """The files git tracks or would track (not ignored ones: no .venv, no _build)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     for name in filter(None, listed):
         source = ROOT / name
@@ -62,7 +65,9 @@ def working_tree_copy(target: Path) -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
+    keep = {
+        k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}
+    }
     return {**keep, **extra}
 
 
@@ -76,8 +81,21 @@ def test_fresh_environment_from_the_binder_files_runs_every_notebook(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt"],
-        cwd=repo, capture_output=True, text=True, timeout=1500, env=clean_env(),
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        env=clean_env(),
     )
     assert install.returncode == 0, install.stderr[-3000:]
 
@@ -89,23 +107,43 @@ def test_fresh_environment_from_the_binder_files_runs_every_notebook(tmp_path):
         HOME=str(home),
         JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
         JUPYTER_DATA_DIR=str(home / ".local" / "share" / "jupyter"),
-        HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", ALL_PROXY="http://127.0.0.1:9",
-        http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9", all_proxy="http://127.0.0.1:9",
-        NO_PROXY="", no_proxy="", PIP_NO_INDEX="1",
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        ALL_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        all_proxy="http://127.0.0.1:9",
+        NO_PROXY="",
+        no_proxy="",
+        PIP_NO_INDEX="1",
     )
 
-    post = subprocess.run(["bash", "postBuild"], cwd=repo, env=offline, capture_output=True, text=True, timeout=120)
+    post = subprocess.run(
+        ["bash", "postBuild"], cwd=repo, env=offline, capture_output=True, text=True, timeout=120
+    )
     assert post.returncode == 0, post.stdout + post.stderr
-    settings = json.loads((home / ".jupyter" / "labconfig" / "default_setting_overrides.json").read_text())
+    settings = json.loads(
+        (home / ".jupyter" / "labconfig" / "default_setting_overrides.json").read_text()
+    )
     viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["markdown"] == viewers["myst"] == "Jupytext Notebook"
 
-    run = subprocess.run([str(python), "-c", RUN_NOTEBOOKS], cwd=repo, env=offline, capture_output=True,
-                         text=True, timeout=1500)
+    run = subprocess.run(
+        [str(python), "-c", RUN_NOTEBOOKS],
+        cwd=repo,
+        env=offline,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    results = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("RESULTS "))[8:])
+    results = json.loads(
+        next(line for line in run.stdout.splitlines() if line.startswith("RESULTS "))[8:]
+    )
     expected = sorted(p.name for p in text_notebooks(repo))
     assert sorted(results) == expected
     for name, result in results.items():
-        assert Path(result["prefix"]).resolve() == venv.resolve(), f"{name} ran in {result['prefix']}, not the new env"
+        assert Path(result["prefix"]).resolve() == venv.resolve(), (
+            f"{name} ran in {result['prefix']}, not the new env"
+        )
     print(json.dumps(results, indent=1))

@@ -37,7 +37,9 @@ def write(tmp_path: Path, *entries: dict) -> Path:
 
 
 def record(**glue) -> NotebookRecord:
-    return NotebookRecord(docname="notebooks/demo", source="notebooks/demo.md", succeeded=True, glue=glue)
+    return NotebookRecord(
+        docname="notebooks/demo", source="notebooks/demo.md", succeeded=True, glue=glue
+    )
 
 
 # -- The repository's own file ---------------------------------------------------------------
@@ -79,12 +81,19 @@ def test_every_row_reads_its_measured_value_from_a_glue_call_in_its_notebook():
             # A key is glued literally, or built from a prefix in a loop (f"cmsdd_{kind}_...").
             literal = f'"{key}"' in source
             pieces = re.findall(r'glue\(f"([^"]+)"', source)
-            templated = any(re.fullmatch(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(p)), key) for p in pieces)
-            assert literal or templated, f"claim {claim.id!r}: {claim.notebook}.md never glues {key!r}"
+            templated = any(
+                re.fullmatch(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(p)), key) for p in pieces
+            )
+            assert literal or templated, (
+                f"claim {claim.id!r}: {claim.notebook}.md never glues {key!r}"
+            )
 
 
 def test_asserted_claims_parser_joins_split_string_pieces():
-    source = 'assert x, (\n    f"claim \'a long claim in \"\n    f"two pieces\' failed")\nassert y, "claim \'short\' failed"\n'
+    source = (
+        'assert x, (\n    f"claim \'a long claim in "\n    f"two pieces\' failed")\n'
+        "assert y, \"claim 'short' failed\"\n"
+    )
     assert asserted_claims(source) == ["a long claim in two pieces", "short"]
 
 
@@ -98,7 +107,9 @@ def test_good_entry_loads_with_its_fields(tmp_path):
 
 def test_typed_measured_value_is_rejected_naming_file_entry_and_field(tmp_path):
     path = write(tmp_path, {**GOOD, "measured": 2.5})
-    with pytest.raises(ClaimsError, match=r"claims\.yaml:2: claim 'demo-ratio'.*field 'measured' types a measured"):
+    with pytest.raises(
+        ClaimsError, match=r"claims\.yaml:2: claim 'demo-ratio'.*field 'measured' types a measured"
+    ):
         load_claims(path)
 
 

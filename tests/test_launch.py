@@ -32,13 +32,19 @@ REPO = "https://github.com/Tharun24/medini-portfolio"
 def test_binder_url_opens_the_text_notebook_in_jupyterlab():
     url = binder_url("https://mybinder.org", REPO, "main", "notebooks/mach.md")
     parts = urlsplit(url)
-    assert (parts.scheme, parts.netloc, parts.path) == ("https", "mybinder.org", "/v2/gh/Tharun24/medini-portfolio/main")
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "https",
+        "mybinder.org",
+        "/v2/gh/Tharun24/medini-portfolio/main",
+    )
     assert parse_qs(parts.query) == {"urlpath": ["lab/tree/notebooks/mach.md"]}
 
 
 def test_binder_url_quotes_a_branch_with_a_slash():
     url = binder_url("https://mybinder.org", REPO, "feature/x", "notebooks/a b.md")
-    assert "/feature%2Fx?" in url and parse_qs(urlsplit(url).query)["urlpath"] == ["lab/tree/notebooks/a b.md"]
+    assert "/feature%2Fx?" in url and parse_qs(urlsplit(url).query)["urlpath"] == [
+        "lab/tree/notebooks/a b.md"
+    ]
 
 
 def test_colab_url_points_at_the_committed_ipynb():
@@ -48,15 +54,26 @@ def test_colab_url_points_at_the_committed_ipynb():
 
 
 @pytest.mark.parametrize(
-    "url", ["https://gitlab.com/a/b", "https://github.com/only-owner", "http://github.com/a/b", "https://github.com/a/b/c"]
+    "url",
+    [
+        "https://gitlab.com/a/b",
+        "https://github.com/only-owner",
+        "http://github.com/a/b",
+        "https://github.com/a/b/c",
+    ],
 )
 def test_repository_url_must_be_a_github_repository(url):
-    with pytest.raises(ConfigError, match="portfolio_repository_url must be https://github.com/<owner>/<name>"):
+    with pytest.raises(
+        ConfigError, match="portfolio_repository_url must be https://github.com/<owner>/<name>"
+    ):
         github_repo(url)
 
 
 def test_github_repo_accepts_a_git_suffix_and_trailing_slash():
-    assert github_repo("https://github.com/Tharun24/medini-portfolio.git/") == ("Tharun24", "medini-portfolio")
+    assert github_repo("https://github.com/Tharun24/medini-portfolio.git/") == (
+        "Tharun24",
+        "medini-portfolio",
+    )
 
 
 # -- Colab copies ---------------------------------------------------------------------------
@@ -64,7 +81,9 @@ def test_github_repo_accepts_a_git_suffix_and_trailing_slash():
 
 def test_every_text_notebook_has_a_committed_colab_copy_in_sync():
     stale = sync_colab_copies(ROOT, check=True)
-    assert not stale, f"stale or missing Colab copies {stale}: run `.venv/bin/python -m portfolio.launch`"
+    assert not stale, (
+        f"stale or missing Colab copies {stale}: run `.venv/bin/python -m portfolio.launch`"
+    )
 
 
 def test_colab_copy_starts_with_a_setup_cell_then_the_notebook_cells(tmp_path):
@@ -83,11 +102,19 @@ def test_colab_copy_starts_with_a_setup_cell_then_the_notebook_cells(tmp_path):
 def test_sync_writes_missing_copies_and_removes_orphans(tmp_path):
     (tmp_path / "notebooks" / "ipynb").mkdir(parents=True)
     (tmp_path / "conf.py").write_text("portfolio_colab_dir = 'notebooks/ipynb'\n")
-    (tmp_path / "notebooks" / "demo.md").write_text((ROOT / "tests/roots/notebooks-demo/notebooks/demo.md").read_text())
+    (tmp_path / "notebooks" / "demo.md").write_text(
+        (ROOT / "tests/roots/notebooks-demo/notebooks/demo.md").read_text()
+    )
     (tmp_path / "notebooks" / "plain.md").write_text("# Not a notebook\n")
     (tmp_path / "notebooks" / "ipynb" / "gone.ipynb").write_text("{}")
-    assert sync_colab_copies(tmp_path, check=True) == ["notebooks/ipynb/demo.ipynb", "notebooks/ipynb/gone.ipynb"]
-    assert sync_colab_copies(tmp_path) == ["notebooks/ipynb/demo.ipynb", "notebooks/ipynb/gone.ipynb"]
+    assert sync_colab_copies(tmp_path, check=True) == [
+        "notebooks/ipynb/demo.ipynb",
+        "notebooks/ipynb/gone.ipynb",
+    ]
+    assert sync_colab_copies(tmp_path) == [
+        "notebooks/ipynb/demo.ipynb",
+        "notebooks/ipynb/gone.ipynb",
+    ]
     assert sorted(p.name for p in (tmp_path / "notebooks" / "ipynb").iterdir()) == ["demo.ipynb"]
     assert sync_colab_copies(tmp_path, check=True) == []
 
@@ -118,7 +145,9 @@ def notebook_imports(path: Path) -> set[str]:
     for cell in jupytext.read(path).cells:
         if cell.cell_type != "code":
             continue
-        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        code = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.Import):
                 found.update(alias.name.split(".")[0] for alias in node.names)
@@ -167,44 +196,72 @@ def test_every_third_party_module_a_notebook_imports_is_in_the_binder_requiremen
 
 def test_probe_reports_memory_versions_and_seed_in_a_plain_python():
     code = "seed = 11\n" + probe_source(["numpy", "not-a-package"])
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     line = next(line for line in out.splitlines() if line.startswith(PROBE_MARKER))
-    data = json.loads(line[len(PROBE_MARKER):])
+    data = json.loads(line[len(PROBE_MARKER) :])
     assert data["seed"] == 11
-    assert data["peak_bytes"] >= data["kernel_peak_bytes"] > 10 * 2**20  # a Python with NumPy holds >10 MB
+    assert (
+        data["peak_bytes"] >= data["kernel_peak_bytes"] > 10 * 2**20
+    )  # a Python with NumPy holds >10 MB
     assert set(data["versions"]) == {"python", "numpy"}
     assert data["cpu"] and data["commit"]
 
 
 def test_probe_output_is_read_back_from_a_notebook():
     cell = nbformat.v4.new_code_cell("", metadata={"tags": ["remove-cell", "portfolio-probe"]})
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text='PORTFOLIO_PROBE {"peak_bytes": 5}\n')]
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text='PORTFOLIO_PROBE {"peak_bytes": 5}\n')
+    ]
     assert read_probe(nbformat.v4.new_notebook(cells=[cell])) == {"peak_bytes": 5}
     assert read_probe(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])) is None
 
 
 def test_download_keeps_outputs_and_drops_the_probe_and_jupytext_metadata(tmp_path):
     keep = nbformat.v4.new_code_cell("1 + 1")
-    keep.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
-    probe = nbformat.v4.new_code_cell("probe", metadata={"tags": ["remove-cell", "portfolio-probe"]})
-    notebook = nbformat.v4.new_notebook(cells=[keep, probe], metadata={"jupytext": {"x": 1}, "kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    keep.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)
+    ]
+    probe = nbformat.v4.new_code_cell(
+        "probe", metadata={"tags": ["remove-cell", "portfolio-probe"]}
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[keep, probe],
+        metadata={
+            "jupytext": {"x": 1},
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+        },
+    )
     path = tmp_path / "nb.ipynb"
     nbformat.write(notebook, path)
     out = download_notebook(path)
-    assert [c.source for c in out.cells] == ["1 + 1"] and out.cells[0].outputs[0]["data"]["text/plain"] == "2"
+    assert [c.source for c in out.cells] == ["1 + 1"] and out.cells[0].outputs[0]["data"][
+        "text/plain"
+    ] == "2"
     assert "jupytext" not in out.metadata and out.metadata["kernelspec"]["name"] == "python3"
 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0.25", 0.25), ("np.float64(0.5)", 0.5), ("np.int64(12)", 12), ("True", True), ("'abc'", "abc"), ("x y", "x y")],
+    [
+        ("0.25", 0.25),
+        ("np.float64(0.5)", 0.5),
+        ("np.int64(12)", 12),
+        ("True", True),
+        ("'abc'", "abc"),
+        ("x y", "x y"),
+    ],
 )
 def test_glue_values_parse_from_their_text_form(text, value):
     assert glue_value(text) == value
 
 
 def test_knobs_keep_the_value_source_and_the_comment_beside_it():
-    code = "n = 10_000   # K (paper: 49.46M)\nwidths = [64,\n          128]  # two widths\nseed = 0\nx, y = 1, 2\n"
+    code = (
+        "n = 10_000   # K (paper: 49.46M)\nwidths = [64,\n          128]  # two widths\n"
+        "seed = 0\nx, y = 1, 2\n"
+    )
     assert parse_knobs(code) == [
         {"name": "n", "value": "10_000", "comment": "K (paper: 49.46M)"},
         {"name": "widths", "value": "[64,\n          128]", "comment": "two widths"},

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 def table_rows(page: Path) -> list:
-    return BeautifulSoup(page.read_text("utf8"), "html.parser").select("table.portfolio-claims tbody tr")
+    return BeautifulSoup(page.read_text("utf8"), "html.parser").select(
+        "table.portfolio-claims tbody tr"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,36 +40,57 @@ def tiny(tmp_path_factory):
 
 
 def build_tiny(root: Path, *extra: str, strict: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", *(["-W", "-n", "--keep-going"] if strict else []),
-           *extra, str(root), str(root / "_build" / "html")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        *(["-W", "-n", "--keep-going"] if strict else []),
+        *extra,
+        str(root),
+        str(root / "_build" / "html"),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
 def test_tiny_site_table_reads_the_glued_value(tiny):
     row = table_rows(tiny / "_build" / "html" / "reproducibility.html")[0]
     cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
-    assert cells[2].startswith("3 ×") and cells[3] == "2.50 ×" and cells[4] == "≥ 2.00" and cells[5] == "pass"
+    assert (
+        cells[2].startswith("3 ×")
+        and cells[3] == "2.50 ×"
+        and cells[4] == "≥ 2.00"
+        and cells[5] == "pass"
+    )
 
 
 def test_notebook_over_its_time_budget_fails_the_build_naming_it(tiny):
     proc = build_tiny(tiny, "-D", "portfolio_budget_seconds=1", strict=False)
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert re.search(r"notebook notebooks/demo\.md is over its budget: it ran \d+\.\d s, budget 1 s", log), log[-2000:]
+    assert re.search(
+        r"notebook notebooks/demo\.md is over its budget: it ran \d+\.\d s, budget 1 s", log
+    ), log[-2000:]
 
 
 def test_notebook_over_its_memory_budget_fails_the_build_naming_it(tiny):
     proc = build_tiny(tiny, "-D", "portfolio_budget_memory_mb=10")
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert re.search(r"notebooks/demo\.md is over its budget: its peak memory was [\d,]+ MB, budget 10 MB", log)
+    assert re.search(
+        r"notebooks/demo\.md is over its budget: its peak memory was [\d,]+ MB, budget 10 MB", log
+    )
 
 
 def test_claim_row_with_a_typed_measured_value_fails_the_build(tiny):
     proc = build_tiny(tiny, "-D", "portfolio_claims_file=claims-typed.yaml", strict=False)
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "claims-typed.yaml:2: claim 'demo-ratio', field '(entry)': field 'measured' types a measured value" in log
+    assert (
+        "claims-typed.yaml:2: claim 'demo-ratio', field '(entry)': "
+        "field 'measured' types a measured value" in log
+    )
 
 
 def test_claim_naming_a_value_the_notebook_never_glued_fails_the_strict_build(tiny):
@@ -75,4 +98,7 @@ def test_claim_naming_a_value_the_notebook_never_glued_fails_the_strict_build(ti
     (tiny / "claims-typo.yaml").write_text(bad)
     proc = build_tiny(tiny, "-D", "portfolio_claims_file=claims-typo.yaml")
     assert proc.returncode != 0
-    assert "claim 'demo-ratio', field 'glue': notebook notebooks/demo.md glued no value 'demo_typo'" in proc.stderr
+    assert (
+        "claim 'demo-ratio', field 'glue': notebook notebooks/demo.md glued no value 'demo_typo'"
+        in proc.stderr
+    )

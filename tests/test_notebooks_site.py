@@ -18,8 +18,12 @@ from bs4 import BeautifulSoup
 from portfolio.claims import load_claims
 
 ROOT = Path(__file__).resolve().parents[1]
-BINDER = re.compile(r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.%-]+\?urlpath=lab%2Ftree%2F[\w.%-]+\.md$")
-COLAB = re.compile(r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.%-]+/(?P<path>[\w./-]+\.ipynb)$")
+BINDER = re.compile(
+    r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.%-]+\?urlpath=lab%2Ftree%2F[\w.%-]+\.md$"
+)
+COLAB = re.compile(
+    r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.%-]+/(?P<path>[\w./-]+\.ipynb)$"
+)
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -42,7 +46,9 @@ def check_launch_row(page: Path, html_root: Path) -> dict[str, str]:
     row = soup(page).select_one("article .portfolio-launch")
     assert row is not None, f"{page.name}: no launch row"
     links = {a.get_text(strip=True): a["href"] for a in row.find_all("a")}
-    assert set(links) == {"Launch in Binder", "Open in Colab", "Download .ipynb", "View source"}, links
+    assert set(links) == {"Launch in Binder", "Open in Colab", "Download .ipynb", "View source"}, (
+        links
+    )
     binder = links["Launch in Binder"]
     assert BINDER.match(binder), binder
     opened = parse_qs(urlsplit(binder).query)["urlpath"][0].removeprefix("lab/tree/")
@@ -52,7 +58,9 @@ def check_launch_row(page: Path, html_root: Path) -> dict[str, str]:
     assert (ROOT / unquote(colab["path"])).is_file(), f"Colab needs {colab['path']} committed"
     for label in ("Download .ipynb", "View source"):
         target = (page.parent / links[label]).resolve()
-        assert target.is_file() and target.is_relative_to(html_root.resolve()), f"{label}: {links[label]}"
+        assert target.is_file() and target.is_relative_to(html_root.resolve()), (
+            f"{label}: {links[label]}"
+        )
     return links
 
 
@@ -108,22 +116,34 @@ def test_budget_box_comes_before_the_first_cell_with_time_memory_and_knobs(site)
         assert re.search(r"\d+\.\d s and [\d,]+ MB peak memory", text), text
         assert "60 s and 1.5 GB" in text
     cms = soup(site.html / "notebooks" / "count-min-sketch.html").select_one(".portfolio-knobs")
-    knobs = {row.find_all("td")[0].get_text(strip=True): row.find_all("td")[2].get_text(strip=True)
-             for row in cms.select("tbody tr")}
+    knobs = {
+        row.find_all("td")[0].get_text(strip=True): row.find_all("td")[2].get_text(strip=True)
+        for row in cms.select("tbody tr")
+    }
     assert knobs["n_items"] == "distinct ids in the stream (MACH's Amazon data: 49.46M products)"
 
 
 def test_provenance_footer_names_seed_packages_cpu_commit_and_date(site):
     for name in notebook_names(site):
-        footer = soup(site.html / "notebooks" / f"{name}.html").select_one("article .portfolio-provenance")
+        footer = soup(site.html / "notebooks" / f"{name}.html").select_one(
+            "article .portfolio-provenance"
+        )
         assert footer is not None, name
-        fields = {dt.get_text(strip=True).rstrip(":"): dd.get_text(" ", strip=True)
-                  for dt, dd in zip(footer.find_all("dt"), footer.find_all("dd"), strict=True)}
+        fields = {
+            dt.get_text(strip=True).rstrip(":"): dd.get_text(" ", strip=True)
+            for dt, dd in zip(footer.find_all("dt"), footer.find_all("dd"), strict=True)
+        }
         assert set(fields) == {"Seed", "Packages", "CPU", "Commit", "Ran"}
-        assert re.search(r"numpy \d+\.\d+", fields["Packages"]) and "unknown" not in fields["Packages"]
-        assert fields["CPU"] != "unknown" and re.fullmatch(r"[0-9a-f]{7,}(-dirty)?", fields["Commit"])
+        assert (
+            re.search(r"numpy \d+\.\d+", fields["Packages"]) and "unknown" not in fields["Packages"]
+        )
+        assert fields["CPU"] != "unknown" and re.fullmatch(
+            r"[0-9a-f]{7,}(-dirty)?", fields["Commit"]
+        )
         assert re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", fields["Ran"])
-    cms = soup(site.html / "notebooks" / "count-min-sketch.html").select_one(".portfolio-provenance")
+    cms = soup(site.html / "notebooks" / "count-min-sketch.html").select_one(
+        ".portfolio-provenance"
+    )
     assert "Seed : 0" in cms.get_text(" ", strip=True).replace("Seed: ", "Seed : ")
 
 
@@ -145,14 +165,21 @@ def test_execution_report_has_a_row_per_notebook_within_the_budget(site):
 def test_gallery_has_a_card_per_notebook_with_thumbnail_paper_and_last_run(site):
     page = site.html / "notebooks" / "index.html"
     cards = soup(page).select(".portfolio-gallery .portfolio-gallery-card")
-    titles = sorted(card.select_one(".sd-card-title a")["href"].removesuffix(".html") for card in cards)
+    titles = sorted(
+        card.select_one(".sd-card-title a")["href"].removesuffix(".html") for card in cards
+    )
     assert titles == notebook_names(site)
     for card in cards:
         img = card.select_one("img.portfolio-thumbnail")
         if img is not None:
             assert (page.parent / img["src"]).resolve().is_file() and img["alt"]
-        assert re.search(r"Last run \d{4}-\d{2}-\d{2} .* · \d+\.\d s · [\d,]+ MB peak", card.get_text(" ", strip=True))
-    cms = next(c for c in cards if c.select_one(".sd-card-title a")["href"] == "count-min-sketch.html")
+        assert re.search(
+            r"Last run \d{4}-\d{2}-\d{2} .* · \d+\.\d s · [\d,]+ MB peak",
+            card.get_text(" ", strip=True),
+        )
+    cms = next(
+        c for c in cards if c.select_one(".sd-card-title a")["href"] == "count-min-sketch.html"
+    )
     assert cms.select_one("img.portfolio-thumbnail") is not None
     assert cms.select_one(".portfolio-gallery-paper") is not None
 
