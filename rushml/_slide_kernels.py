@@ -10,9 +10,12 @@ Three kernels do the per-batch work that NumPy cannot vectorise well:
   apply Adam to the touched rows only.
 
 Examples of a batch (and touched rows in the update) run in parallel with
-``prange`` and no locks. Unlike HOGWILD, no two threads ever write the same
-weight: each example writes its own rows of the outputs, and the update groups
-contributions by row before one thread updates that row. Results therefore do not
+``prange`` and no locks when Numba has more than one thread; with one thread a
+serial driver runs the same per-example function, which skips the parallel
+compiler pass (compiling cold is then several times faster). Unlike HOGWILD,
+no two threads ever write the same weight: each example writes its own rows of
+the outputs, and the update groups contributions by row before one thread
+updates that row. Results therefore do not
 depend on the number of threads. Plain-NumPy references of each kernel live in
 ``tests/test_slide.py``.
 """
@@ -27,81 +30,129 @@ from numba import njit, prange
 _FAST = {"reassoc", "contract", "arcp", "nsz"}
 
 
-@njit(parallel=True, cache=True)
-def _gather_active_kernel(
-    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n
+# -- active sets ---------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _gather_one(
+    i, codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, mark
 ):  # pragma: no cover - compiled
-    n_examples, n_tables = codes.shape
-    n_extra = extra.shape[1]
-    for i in prange(n_examples):
-        # Candidates: the items of the example's bucket in every table.
-        n_cand = 0
-        for t in range(n_tables):
-            c = codes[i, t]
-            n_cand += offsets[t, c + 1] - offsets[t, c]
-        cand = np.empty(n_cand, dtype=np.int64)
-        pos = 0
-        for t in range(n_tables):
-            c = codes[i, t]
-            for p in range(offsets[t, c], offsets[t, c + 1]):
-                cand[pos] = items[p]
-                pos += 1
-        cand.sort()
-        # Distinct candidates with their vote counts (tables retrieving them), labels excluded.
-        uniq = np.empty(n_cand, dtype=np.int64)
-        votes = np.empty(n_cand, dtype=np.int64)
-        n_uniq = 0
-        lo, hi = lab_ptr[i], lab_ptr[i + 1]
-        p = 0
-        while p < n_cand:
-            q = p
-            while q < n_cand and cand[q] == cand[p]:
-                q += 1
-            is_label = False
-            for s in range(lo, hi):
-                if lab_ids[s] == cand[p]:
-                    is_label = True
-            if not is_label:
-                uniq[n_uniq] = cand[p]
-                votes[n_uniq] = q - p
+    # mark: scratch of one int32 per output neuron, all zero on entry and on exit.
+    n_tables = codes.shape[1]
+    lo, hi = lab_ptr[i], lab_ptr[i + 1]
+    n_lab = hi - lo
+    for s in range(lo, hi):
+        out[i, s - lo] = lab_ids[s]
+        mark[lab_ids[s]] = -(1 << 30)  # labels never count as candidates
+    # Distinct bucket hits in order of first retrieval, with their votes (tables agreeing).
+    n_cand = 0
+    for t in range(n_tables):
+        n_cand += offsets[t, codes[i, t] + 1] - offsets[t, codes[i, t]]
+    uniq = np.empty(n_cand, dtype=np.int64)
+    n_uniq = 0
+    max_votes = 0
+    for t in range(n_tables):
+        c = codes[i, t]
+        for p in range(offsets[t, c], offsets[t, c + 1]):
+            x = items[p]
+            if mark[x] == 0:
+                uniq[n_uniq] = x
                 n_uniq += 1
-            p = q
-        # Labels first (the loss reads its targets there), then the best-voted candidates.
-        n_lab = hi - lo
-        for s in range(n_lab):
-            out[i, s] = lab_ids[lo + s]
-        room = max(max_active - n_lab, 0)
-        if n_uniq <= room:
-            kept = uniq[:n_uniq]
-        else:
-            order = np.argsort(-votes[:n_uniq], kind="mergesort")
-            kept = np.sort(uniq[order[:room]])
-        n = n_lab + kept.size
-        out[i, n_lab:n] = kept
-        # Fill up to fill_to[i] with the extras, in their order, skipping repeats.
-        target = min(fill_to[i], max(max_active, n_lab))
-        if n < target:
-            taken = np.sort(out[i, :n])
-            start = n
-            for e in range(n_extra):
-                if n >= target:
-                    break
-                x = extra[i, e]
-                k = np.searchsorted(taken, x)
-                if k < taken.size and taken[k] == x:
-                    continue
-                seen = False
-                for s in range(start, n):
-                    if out[i, s] == x:
-                        seen = True
-                        break
-                if not seen:
-                    out[i, n] = x
-                    n += 1
-        out_n[i] = n
+            mark[x] += 1
+            if mark[x] > max_votes:
+                max_votes = mark[x]
+    # Keep the most-voted hits (ties: first retrieved) within max_active, in retrieval order.
+    room = max(max_active - n_lab, 0)
+    threshold, spare = 0, room  # keep votes > threshold, plus `spare` of votes == threshold
+    if n_uniq > room:
+        per_vote = np.zeros(max_votes + 1, dtype=np.int64)
+        for u in range(n_uniq):
+            per_vote[mark[uniq[u]]] += 1
+        above = 0
+        threshold = max_votes
+        while above + per_vote[threshold] < room:
+            above += per_vote[threshold]
+            threshold -= 1
+        spare = room - above
+    n = n_lab
+    for u in range(n_uniq):
+        x = uniq[u]
+        v = mark[x]
+        mark[x] = 0
+        if n_uniq <= room or v > threshold or (v == threshold and spare > 0):
+            if n_uniq > room and v == threshold:
+                spare -= 1
+            out[i, n] = x
+            n += 1
+    for s in range(n_lab, n):
+        mark[out[i, s]] = 1
+    # Fill up to fill_to[i] with the extras, in their order, skipping active ones.
+    target = min(fill_to[i], max(max_active, n_lab))
+    for e in range(extra.shape[1]):
+        if n >= target:
+            break
+        x = extra[i, e]
+        if mark[x] == 0:
+            mark[x] = 1
+            out[i, n] = x
+            n += 1
+    for s in range(n):
+        mark[out[i, s]] = 0
+    out_n[i] = n
 
 
-def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to):
+@njit(cache=True)
+def _gather_serial(
+    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, marks
+):  # pragma: no cover - compiled
+    for i in range(codes.shape[0]):
+        _gather_one(
+            i,
+            codes,
+            offsets,
+            items,
+            lab_ptr,
+            lab_ids,
+            extra,
+            max_active,
+            fill_to,
+            out,
+            out_n,
+            marks[0],
+        )
+
+
+@njit(parallel=True, cache=True)
+def _gather_parallel(
+    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, marks
+):  # pragma: no cover - compiled
+    n_chunks = marks.shape[0]
+    n = codes.shape[0]
+    for chunk in prange(n_chunks):  # one scratch row per chunk of examples
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            _gather_one(
+                i,
+                codes,
+                offsets,
+                items,
+                lab_ptr,
+                lab_ids,
+                extra,
+                max_active,
+                fill_to,
+                out,
+                out_n,
+                marks[chunk],
+            )
+
+
+def _parallel() -> bool:
+    return numba.get_num_threads() > 1
+
+
+def gather_active(
+    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, n_outputs, marks=None
+):
     """Active output neurons of each example: its labels, its bucket hits, then fillers.
 
     Parameters
@@ -119,15 +170,21 @@ def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fi
         Filler candidates per example (random neurons), used in order.
     max_active : int
         At most this many neurons in all (labels are always kept): the bucket
-        hits retrieved by the most tables are kept first (ties: smallest id).
+        hits retrieved by the most tables are kept first (ties: the one
+        retrieved first, scanning tables in order).
     fill_to : ndarray of int64, shape (n_examples,)
         While an example has fewer active neurons than this, its next extra
         not yet active is added.
+    n_outputs : int
+        Neurons in the layer (every id is below it).
+    marks : ndarray of int32, shape (n_chunks, n_outputs), optional
+        All-zero scratch (left all-zero); one row per parallel chunk. Passing the
+        same buffer on every batch saves allocating it.
 
     Returns
     -------
     active : ndarray of int64, shape (n_examples, width)
-        Row ``i``: the labels, the kept hits (sorted), then the fillers.
+        Row ``i``: the labels, the kept hits in retrieval order, then the fillers.
     n_active : ndarray of int64, shape (n_examples,)
         Valid entries per row.
     """
@@ -142,69 +199,90 @@ def gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fi
     width = int(max(bound.max(initial=0), 1))
     out = np.full((n_examples, width), -1, dtype=np.int64)
     out_n = np.zeros(n_examples, dtype=np.int64)
-    _gather_active_kernel(
+    if marks is None:
+        marks = scratch_marks(n_outputs)
+    run = _gather_parallel if _parallel() and marks.shape[0] > 1 else _gather_serial
+    run(
         codes,
         offsets,
-        items,
+        items.astype(np.int32, copy=False),
         lab_ptr,
         lab_ids,
-        extra,
+        extra.astype(np.int64, copy=False),
         int(max_active),
         np.asarray(fill_to, dtype=np.int64),
         out,
         out_n,
+        marks,
     )
     return out, out_n
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def _forward_backward_kernel(H, W, b, active, n_active, n_labels, G, dH, loss):  # pragma: no cover
-    n_examples, hidden = H.shape
-    for i in prange(n_examples):
-        n = n_active[i]
-        nl = n_labels[i]
+def scratch_marks(n_outputs):
+    """All-zero scratch for :func:`gather_active`: one row per thread Numba may use."""
+    return np.zeros((numba.config.NUMBA_NUM_THREADS, n_outputs), dtype=np.int32)
+
+
+# -- forward and backward over the active sets ------------------------------------------
+
+
+@njit(cache=True, fastmath=_FAST)
+def _fb_one(i, H, W, b, active, n_active, n_labels, G, dH, loss):  # pragma: no cover - compiled
+    hidden = H.shape[1]
+    n = n_active[i]
+    nl = n_labels[i]
+    for k in range(hidden):
+        dH[i, k] = 0.0
+    loss[i] = 0.0
+    for j in range(active.shape[1]):
+        G[i, j] = 0.0
+    if nl == 0 or n == 0:
+        return
+    # Logits of the active neurons only: z_j = w_j . h + b_j.
+    zmax = -3.0e38
+    for j in range(n):
+        r = active[i, j]
+        z = b[r]
         for k in range(hidden):
+            z += W[r, k] * H[i, k]
+        G[i, j] = z
+        if z > zmax:
+            zmax = z
+    # Softmax over the active set (stabilised by the largest logit).
+    total = 0.0
+    for j in range(n):
+        e = np.exp(G[i, j] - zmax)
+        G[i, j] = e
+        total += e
+    # Cross-entropy against the uniform distribution over the labels (first nl entries):
+    # loss = log sum_j exp(z_j) - mean_{labels} z_l; dloss/dz_j = p_j - [j label] / nl.
+    log_total = np.log(total)
+    for j in range(nl):
+        loss[i] -= (np.log(G[i, j]) - log_total) / nl
+    for j in range(n):
+        g = G[i, j] / total
+        if j < nl:
+            g -= 1.0 / nl
+        G[i, j] = g
+        r = active[i, j]
+        for k in range(hidden):
+            dH[i, k] += g * W[r, k]
+    # Back through the ReLU: no gradient where the hidden unit was off.
+    for k in range(hidden):
+        if H[i, k] <= 0.0:
             dH[i, k] = 0.0
-        loss[i] = 0.0
-        if nl == 0 or n == 0:
-            for j in range(active.shape[1]):
-                G[i, j] = 0.0
-            continue
-        # Logits of the active neurons only: z_j = w_j . h + b_j.
-        zmax = -3.0e38
-        for j in range(n):
-            r = active[i, j]
-            z = b[r]
-            for k in range(hidden):
-                z += W[r, k] * H[i, k]
-            G[i, j] = z
-            if z > zmax:
-                zmax = z
-        # Softmax over the active set (stabilised by the largest logit).
-        total = 0.0
-        for j in range(n):
-            e = np.exp(G[i, j] - zmax)
-            G[i, j] = e
-            total += e
-        # Cross-entropy against the uniform distribution over the labels (first nl entries):
-        # loss = log sum_j exp(z_j) - mean_{labels} z_l; dloss/dz_j = p_j - [j label] / nl.
-        log_total = np.log(total)
-        for j in range(nl):
-            loss[i] -= (np.log(G[i, j]) - log_total) / nl
-        for j in range(n):
-            g = G[i, j] / total
-            if j < nl:
-                g -= 1.0 / nl
-            G[i, j] = g
-            r = active[i, j]
-            for k in range(hidden):
-                dH[i, k] += g * W[r, k]
-        for j in range(n, active.shape[1]):
-            G[i, j] = 0.0
-        # Back through the ReLU: no gradient where the hidden unit was off.
-        for k in range(hidden):
-            if H[i, k] <= 0.0:
-                dH[i, k] = 0.0
+
+
+@njit(cache=True)
+def _fb_serial(H, W, b, active, n_active, n_labels, G, dH, loss):  # pragma: no cover - compiled
+    for i in range(H.shape[0]):
+        _fb_one(i, H, W, b, active, n_active, n_labels, G, dH, loss)
+
+
+@njit(parallel=True, cache=True)
+def _fb_parallel(H, W, b, active, n_active, n_labels, G, dH, loss):  # pragma: no cover - compiled
+    for i in prange(H.shape[0]):
+        _fb_one(i, H, W, b, active, n_active, n_labels, G, dH, loss)
 
 
 def output_forward_backward(H, W, b, active, n_active, n_labels):
@@ -235,62 +313,143 @@ def output_forward_backward(H, W, b, active, n_active, n_labels):
     G = np.empty(active.shape, dtype=np.float32)
     dH = np.empty(H.shape, dtype=np.float32)
     loss = np.empty(H.shape[0], dtype=np.float64)
-    _forward_backward_kernel(H, W, b, active, n_active, n_labels, G, dH, loss)
+    run = _fb_parallel if _parallel() else _fb_serial
+    run(H, W, b, active, n_active, n_labels, G, dH, loss)
     return G, dH, loss
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def _scatter_adam_kernel(
-    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
-):  # pragma: no cover - compiled
-    # Group the (row, example, coefficient) triples by row: a counting sort.
-    n_rows = W.shape[0]
-    counts = np.zeros(n_rows + 1, dtype=np.int64)
+# -- sparse Adam ----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _group_by_row(rows, n_rows):  # pragma: no cover - compiled
+    """Sort contribution indices by row (counting sort): (starts, touched rows, order)."""
+    starts = np.zeros(n_rows + 1, dtype=np.int64)
     for p in range(rows.size):
-        counts[rows[p] + 1] += 1
+        starts[rows[p] + 1] += 1
     touched = np.empty(n_rows, dtype=np.int64)
     n_touched = 0
     for r in range(n_rows):
-        if counts[r + 1] > 0:
+        if starts[r + 1] > 0:
             touched[n_touched] = r
             n_touched += 1
-        counts[r + 1] += counts[r]
-    fill = counts[:-1].copy()
+        starts[r + 1] += starts[r]
+    fill = starts[:-1].copy()
     order = np.empty(rows.size, dtype=np.int64)
     for p in range(rows.size):
         order[fill[rows[p]]] = p
         fill[rows[p]] += 1
+    return starts, touched[:n_touched], order
+
+
+@njit(cache=True, fastmath=_FAST)
+def _adam_row(
+    r,
+    W,
+    M,
+    V,
+    bias,
+    Mb,
+    Vb,
+    starts,
+    order,
+    ex,
+    coef,
+    src,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    corr1,
+    corr2,
+    mode,
+):  # pragma: no cover - compiled
     dim = W.shape[1]
-    use_bias = bias.size > 0
-    for t in prange(n_touched):
-        r = touched[t]
-        g = np.zeros(dim, dtype=np.float32)
-        gb = 0.0
-        for q in range(counts[r], counts[r + 1]):
-            p = order[q]
-            c = coef[p]
-            gb += c
-            for k in range(dim):
-                g[k] += c * src[ex[p], k]
-        if mode == 1:  # gradient only: write it into W (and bias)
-            for k in range(dim):
-                W[r, k] = g[k]
-            if use_bias:
-                bias[r] = gb
-            continue
-        # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
+    g = np.zeros(dim, dtype=np.float32)
+    gb = np.float32(0.0)
+    for q in range(starts[r], starts[r + 1]):
+        p = order[q]
+        c = coef[p]
+        gb += c
         for k in range(dim):
-            m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
-            v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
-            M[r, k] = m
-            V[r, k] = v
-            W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
-        if use_bias:
-            m = beta1 * Mb[r] + (1.0 - beta1) * gb
-            v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
-            Mb[r] = m
-            Vb[r] = v
-            bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+            g[k] += c * src[ex[p], k]
+    if mode == 1:  # gradient only: write it into W (and bias)
+        for k in range(dim):
+            W[r, k] = g[k]
+        if bias.size > 0:
+            bias[r] = gb
+        return
+    # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
+    for k in range(dim):
+        m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
+        v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
+        M[r, k] = m
+        V[r, k] = v
+        W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+    if bias.size > 0:
+        m = beta1 * Mb[r] + (1.0 - beta1) * gb
+        v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
+        Mb[r] = m
+        Vb[r] = v
+        bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+
+
+@njit(cache=True)
+def _scatter_serial(
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
+):  # pragma: no cover - compiled
+    starts, touched, order = _group_by_row(rows, W.shape[0])
+    for t in range(touched.size):
+        _adam_row(
+            touched[t],
+            W,
+            M,
+            V,
+            bias,
+            Mb,
+            Vb,
+            starts,
+            order,
+            ex,
+            coef,
+            src,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            corr1,
+            corr2,
+            mode,
+        )
+
+
+@njit(parallel=True, cache=True)
+def _scatter_parallel(
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
+):  # pragma: no cover - compiled
+    starts, touched, order = _group_by_row(rows, W.shape[0])
+    for t in prange(touched.size):
+        _adam_row(
+            touched[t],
+            W,
+            M,
+            V,
+            bias,
+            Mb,
+            Vb,
+            starts,
+            order,
+            ex,
+            coef,
+            src,
+            lr,
+            beta1,
+            beta2,
+            eps,
+            corr1,
+            corr2,
+            mode,
+        )
 
 
 def scatter_adam(
@@ -323,7 +482,9 @@ def scatter_adam(
     """
     corr1 = 1.0 - beta1**step
     corr2 = 1.0 - beta2**step
-    _scatter_adam_kernel(
+    run = _scatter_parallel if _parallel() else _scatter_serial
+    f32 = np.float32
+    run(
         W,
         M,
         V,
@@ -334,19 +495,24 @@ def scatter_adam(
         ex,
         coef,
         src,
-        np.float32(lr),
-        np.float32(beta1),
-        np.float32(beta2),
-        np.float32(eps),
-        np.float32(corr1),
-        np.float32(corr2),
+        f32(lr),
+        f32(beta1),
+        f32(beta2),
+        f32(eps),
+        f32(corr1),
+        f32(corr2),
         1 if grad_only else 0,
     )
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def _dense_adam_kernel(W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
-    for i in prange(W.size):
+# -- dense Adam (the dense baseline's output layer) --------------------------------------
+
+_SPAN = 1 << 14  # entries per parallel work item
+
+
+@njit(cache=True, fastmath=_FAST)
+def _adam_span(lo, hi, W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
+    for i in range(lo, hi):
         g = G[i]
         m = beta1 * M[i] + (1.0 - beta1) * g
         v = beta2 * V[i] + (1.0 - beta2) * g * g
@@ -355,22 +521,33 @@ def _dense_adam_kernel(W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # prag
         W[i] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
 
 
+@njit(parallel=True, cache=True)
+def _dense_adam_parallel(W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
+    n_spans = (W.size + _SPAN - 1) // _SPAN
+    for s in prange(n_spans):
+        lo = s * _SPAN
+        _adam_span(lo, min(lo + _SPAN, W.size), W, M, V, G, lr, beta1, beta2, eps, corr1, corr2)
+
+
 def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
     """Adam on every entry of ``W`` (any shape, C-contiguous float32), in place."""
-    corr1 = 1.0 - beta1**step
-    corr2 = 1.0 - beta2**step
-    _dense_adam_kernel(
+    f32 = np.float32
+    args = (
         W.reshape(-1),
         M.reshape(-1),
         V.reshape(-1),
         G.reshape(-1),
-        np.float32(lr),
-        np.float32(beta1),
-        np.float32(beta2),
-        np.float32(eps),
-        np.float32(corr1),
-        np.float32(corr2),
+        f32(lr),
+        f32(beta1),
+        f32(beta2),
+        f32(eps),
+        f32(1.0 - beta1**step),
+        f32(1.0 - beta2**step),
     )
+    if _parallel():
+        _dense_adam_parallel(*args)
+    else:
+        _adam_span(0, W.size, *args)
 
 
 def set_threads(n_jobs):

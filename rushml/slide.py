@@ -302,6 +302,7 @@ class SlideClassifier:
         }
         self.n_classes_ = n_classes
         self.n_features_in_ = n_features
+        self._marks = _k.scratch_marks(n_classes)  # reused by every batch
         self._step = 0
         self.n_rehash_ = 0
         self._tables = None
@@ -369,7 +370,18 @@ class SlideClassifier:
             extra = self._random_neurons(rng, n, self.n_sampled)
             fill_to = n_lab + self.n_sampled
         cap = self.max_active if self.max_active is not None else self.n_classes_
-        return _k.gather_active(codes, offsets, items, lab_ptr, lab_ids, extra, cap, fill_to)
+        return _k.gather_active(
+            codes,
+            offsets,
+            items,
+            lab_ptr,
+            lab_ids,
+            extra,
+            cap,
+            fill_to,
+            self.n_classes_,
+            self._marks,
+        )
 
     def _batch_grads_sparse(self, Xb, lab_ptr, lab_ids, rng):
         """Forward and backward over the active sets; returns what the updates need."""

@@ -16,16 +16,18 @@ from rushml.slide import SlideClassifier
 
 
 def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to):
-    """Labels, the hits ranked by votes (ties: smaller id) and capped, then new extras."""
+    """Labels; hits in retrieval order, the most-voted kept (ties: first retrieved); extras."""
     out = []
     for i in range(codes.shape[0]):
         labels = lab_ids[lab_ptr[i] : lab_ptr[i + 1]].tolist()
-        votes = {}
-        if codes.shape[1]:
-            hits, counts = tables.query(codes[i], return_counts=True)
-            votes = dict(zip(hits[0].tolist(), counts[0].tolist(), strict=True))
-        others = sorted((c for c in votes if c not in labels), key=lambda c: (-votes[c], c))
-        active = labels + sorted(others[: max(max_active - len(labels), 0)])
+        votes = {}  # insertion order = order of first retrieval, table by table
+        for t in range(codes.shape[1]):
+            for x in tables.bucket(t, codes[i, t]).tolist():
+                if x not in labels:
+                    votes[x] = votes.get(x, 0) + 1
+        ranked = sorted(votes, key=lambda c: -votes[c])  # stable: ties keep retrieval order
+        keep = set(ranked[: max(max_active - len(labels), 0)])
+        active = labels + [c for c in votes if c in keep]
         for e in extra[i].tolist():
             if len(active) >= min(fill_to[i], max(max_active, len(labels))):
                 break
@@ -83,7 +85,15 @@ def test_gather_active_kernel_matches_reference_labels_first_vote_cap_and_fill()
     fill_to = rng.integers(0, 40, 40)
     for max_active in (15, 25, 10_000):
         active, n_active = kernels.gather_active(
-            codes, tables.offsets_, tables.items_, lab_ptr, lab_ids, extra, max_active, fill_to
+            codes,
+            tables.offsets_,
+            tables.items_,
+            lab_ptr,
+            lab_ids,
+            extra,
+            max_active,
+            fill_to,
+            n_items,
         )
         expected = gather_active_reference(
             codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to
