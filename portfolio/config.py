@@ -36,12 +36,6 @@ def _url_or_empty(value: Any) -> str | None:
     return None
 
 
-def _count(value: Any) -> str | None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        return "a positive whole number"
-    return None
-
-
 def _text(value: Any) -> str | None:
     return None if isinstance(value, str) else "text"
 
@@ -102,7 +96,6 @@ OPTIONS = (
     ),
     Option("portfolio_feed_title", "", _text, "title of the Atom feed ('' = '<project>: updates')"),
     Option("portfolio_news_page", "news", _relative_path, "docname of the page listing the news"),
-    Option("portfolio_home_updates", 4, _count, "default number of updates a limited list shows"),
 )
 
 
