@@ -182,20 +182,29 @@ def _num(value, digits: int) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def provenance_text(prov: dict) -> str:
-    """One sentence: when, where, which code and which libraries measured the results."""
+def provenance_paragraph(prov: dict) -> nodes.paragraph:
+    """One sentence: when, where, which code and which libraries measured the results.
+
+    The command is a literal, so ``--flags`` are not typeset as dashes.
+    """
     versions = ", ".join(f"{k} {v}" for k, v in prov["versions"].items() if v)
     blas = "; ".join(
         f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in prov["blas"]
     )
     dirty = prov.get("git_dirty") or []
     edits = f" plus uncommitted edits to {', '.join(dirty)}" if dirty else ""
-    return (
+    para = nodes.paragraph(classes=["portfolio-bench-provenance"])
+    para += nodes.Text(
         f"Measured {prov['date']} on {prov['cpu']} ({prov['n_cpus']} CPUs) at commit "
         f"{str(prov['git_commit'])[:12]}{edits}, with {versions}; BLAS: {blas or 'none loaded'}. "
-        f"Command: {prov['command']}. These are committed benchmark results: the peer "
-        "libraries do not run while the site builds."
+        "Command: "
     )
+    para += nodes.literal(prov["command"], prov["command"])
+    para += nodes.Text(
+        ". These are committed benchmark results: the peer libraries do not run while the "
+        "site builds."
+    )
+    return para
 
 
 COLUMNS = (
@@ -522,9 +531,7 @@ class BenchmarkResultsDirective(SphinxDirective):
         self.env.note_dependency(path)
         data = load_results(Path(path), rel)
         container = nodes.container(classes=["portfolio-bench"])
-        prov = nodes.paragraph(classes=["portfolio-bench-provenance"])
-        prov += nodes.Text(provenance_text(data["provenance"]))
-        container += prov
+        container += provenance_paragraph(data["provenance"])
         for problem in data["problems"]:
             container += results_table(problem)
         if "compare" in self.options:

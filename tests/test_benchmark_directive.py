@@ -66,6 +66,9 @@ def test_good_results_render_provenance_from_the_json(good_site):
     assert f"numpy {data['provenance']['versions']['numpy']}" in prov
     blas = data["provenance"]["blas"][0]
     assert f"{blas['internal_api']} {blas['version']} ({blas['architecture']})" in prov
+    # the command is code: its --flags keep both hyphens
+    code = soup.select_one(".portfolio-bench-provenance code").get_text()
+    assert code == data["provenance"]["command"] and "--quick" in code
 
 
 def test_good_results_render_one_table_per_problem_with_a_row_per_method(good_site):
