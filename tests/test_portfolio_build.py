@@ -49,7 +49,7 @@ def make_site(tmp_path: Path, case: str | None = None) -> Path:
     return src
 
 
-def build(src: Path, **overrides) -> Built:
+def build(src: Path, *, fresh: bool = True, **overrides) -> Built:
     """Build ``src`` to HTML in-process; data errors raise before anything is written."""
     out = src.parent / "html"
     warnings = StringIO()
@@ -64,7 +64,7 @@ def build(src: Path, **overrides) -> Built:
             confoverrides=overrides,
             status=StringIO(),
             warning=warnings,
-            freshenv=True,
+            freshenv=fresh,
         )
         app.build()
     return Built(src, out, ANSI.sub("", warnings.getvalue()))
@@ -549,3 +549,18 @@ def test_one_new_bib_entry_and_one_new_talk_entry_appear_everywhere(tmp_path):
     cv = built.soup("cv.html")
     assert cv.select_one(".portfolio-talk")["id"] == "talk-new-talk"
     assert len(cv.select(".portfolio-publication")) == 3
+
+
+def test_editing_the_bib_rebuilds_the_pages_that_show_the_entry(tmp_path):
+    src = make_site(tmp_path)
+    build(src)
+    bib = src / BIB
+    bib.write_text(bib.read_text(encoding="utf-8").replace("Fast {Things}", "Faster Things"))
+    built = build(src, fresh=False)
+    assert built.warnings == ""
+    card = built.soup("publications/index.html").select_one("#owner2020fast .portfolio-title a")
+    assert card.get_text() == "Faster Things"
+    paper = built.soup("publications/owner2020fast.html")
+    assert paper.find("meta", attrs={"name": "citation_title"})["content"] == "Faster Things"
+    banner = built.soup("notebooks/demo.html").select_one(".portfolio-paper-banner a")
+    assert banner.get_text() == "Faster Things"
