@@ -69,7 +69,7 @@ def update_item(update_id: str, update: Update, data: PortfolioData) -> nodes.li
     if placeholder and pub is not None:
         para += render.paper_ref("", "", nodes.emphasis(pub.title, pub.title), key=pub.key)
         para += render.text(after)
-    links = [(label, url) for label, url in (pub.links() if pub else []) if label != "Publisher"]
+    links = pub.links(publisher=False) if pub else []
     links += update.links.items()
     item = nodes.list_item(ids=[nodes.make_id(f"update-{update_id}")], classes=["portfolio-update"])
     item += para

@@ -186,7 +186,7 @@ SITE_FIELDS = (
 PUBLICATION_LINKS = {
     "pdf": "PDF",
     "arxiv": "arXiv",
-    "url": "Publisher",
+    "url": "Proceedings",  # "Journal" for an @article, "Web page" for a @misc
     "code": "Code",
     "video": "Video",
     "poster": "Poster",
@@ -276,12 +276,19 @@ class Publication(_Strict):
         """The full venue: booktitle, journal or howpublished."""
         return self.booktitle or self.journal or self.howpublished or self.venue
 
-    def links(self) -> list[tuple[str, str]]:
-        """``(label, url)`` for each link the entry has, in button order."""
+    def links(self, *, publisher: bool = True) -> list[tuple[str, str]]:
+        """Return ``(label, url)`` for each link the entry has, in button order.
+
+        Parameters
+        ----------
+        publisher : bool, default=True
+            Include the publisher's page (the standard ``url`` field).
+        """
+        url_label = {"article": "Journal", "misc": "Web page"}.get(self.entry_type, "Proceedings")
         return [
-            (label, getattr(self, name))
+            (url_label if name == "url" else label, getattr(self, name))
             for name, label in PUBLICATION_LINKS.items()
-            if getattr(self, name)
+            if getattr(self, name) and (publisher or name != "url")
         ]
 
 
