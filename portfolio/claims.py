@@ -461,6 +461,7 @@ def _badge(app: Sphinx, docname: str, card: nodes.Element, repro: str) -> None:
     status = paper_status(app, key)
     badge = status_badge(status)
     para = nodes.paragraph(classes=["portfolio-claims-badge"])
+    para += nodes.Text("Reproducibility: ")
     if status != "no demo" and repro in app.env.found_docs:
         ref = link(app, docname, repro, "", anchor=f"claims-{nodes.make_id(key)}")
         ref.children = []

@@ -373,7 +373,16 @@ def page_title_and_description(doctree: nodes.document) -> tuple[str, str]:
     if section is None:
         return "", ""
     title = section[0].astext() if section.children and isinstance(section[0], nodes.title) else ""
-    paragraph = next((c for c in section.children if isinstance(c, nodes.paragraph)), None)
+    # The first paragraph of the notebook's own text (not a banner another extension added).
+    paragraph = next(
+        (
+            c
+            for c in section.children
+            if isinstance(c, nodes.paragraph)
+            and not any(cls.startswith("portfolio-") for cls in c["classes"])
+        ),
+        None,
+    )
     return title, paragraph.astext().replace("\n", " ") if paragraph is not None else ""
 
 
@@ -503,7 +512,8 @@ def setup(app: Sphinx) -> dict:
     app.add_event("portfolio-notebook-read")  # (app, doctree, record) after a notebook is read
     app.connect("config-inited", check_config)
     app.connect("source-read", inject_probe)
-    app.connect("doctree-read", collect, priority=400)
+    # After Sphinx's image collector (priority 500), so image URIs are the ones it registered.
+    app.connect("doctree-read", collect, priority=600)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
     app.connect("env-purge-doc", purge_dependent)

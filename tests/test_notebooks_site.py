@@ -170,9 +170,13 @@ def test_gallery_has_a_card_per_notebook_with_thumbnail_paper_and_last_run(site)
     )
     assert titles == notebook_names(site)
     for card in cards:
+        # The description is the notebook's own first paragraph, not the paper banner.
+        assert "This notebook is the demo of the paper" not in card.get_text(" ", strip=True)
         img = card.select_one("img.portfolio-thumbnail")
         if img is not None:
-            assert (page.parent / img["src"]).resolve().is_file() and img["alt"]
+            assert not img["src"].startswith("/"), img["src"]
+            thumb = (page.parent / img["src"]).resolve()
+            assert thumb.is_file() and thumb.is_relative_to(site.html.resolve()) and img["alt"]
         assert re.search(
             r"Last run \d{4}-\d{2}-\d{2} .* · \d+\.\d s · [\d,]+ MB peak",
             card.get_text(" ", strip=True),
@@ -181,7 +185,21 @@ def test_gallery_has_a_card_per_notebook_with_thumbnail_paper_and_last_run(site)
         c for c in cards if c.select_one(".sd-card-title a")["href"] == "count-min-sketch.html"
     )
     assert cms.select_one("img.portfolio-thumbnail") is not None
-    assert cms.select_one(".portfolio-gallery-paper") is not None
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "publications" / "publications.bib")).entries
+    demos = {
+        e.fields["demo"]: e.fields["title"].replace("{", "").replace("}", "")
+        for e in entries.values()
+        if "demo" in e.fields
+    }
+    for card in cards:
+        name = card.select_one(".sd-card-title a")["href"].removesuffix(".html")
+        paper = card.select_one(".portfolio-gallery-paper")
+        if name in demos:
+            assert paper is not None and demos[name] in paper.get_text(" ", strip=True), name
+        else:
+            assert paper is None, name
 
 
 def test_gallery_page_keeps_the_hidden_glob_toctree():
@@ -234,7 +252,7 @@ def test_publication_list_badges_link_to_the_papers_rows(site):
     repro = soup(site.html / "reproducibility.html")
     badges = page.select(".portfolio-claims-badge")
     assert badges
-    statuses = {b.get_text(strip=True) for b in badges}
+    statuses = {b.select_one(".portfolio-claim-status").get_text(strip=True) for b in badges}
     assert statuses <= {"claims hold", "drifted", "no demo"}
     for paper in {c.paper for c in claims}:
         link = page.select_one(f"a[href='../reproducibility.html#claims-{paper}']")
