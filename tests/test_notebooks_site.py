@@ -262,3 +262,21 @@ def test_publication_list_badges_link_to_the_papers_rows(site):
 
 def test_home_page_reaches_the_reproducibility_page(site):
     assert soup(site.html / "index.html").select_one("a[href='reproducibility.html']") is not None
+
+
+def test_notebook_figures_have_alt_text_are_small_and_have_a_white_face(site):
+    import matplotlib.image as mpimg
+
+    for name in notebook_names(site):
+        page = site.html / "notebooks" / f"{name}.html"
+        for img in soup(page).select("article img"):
+            assert img.get("alt", "").strip(), f"{name}: figure without alt text"
+            path = (page.parent / img["src"]).resolve()
+            # Small: a PNG figure of a notebook stays under 150 KB (they are 20-60 KB today).
+            assert path.stat().st_size < 150_000, (
+                f"{name}: {path.name} is {path.stat().st_size} bytes"
+            )
+            if path.suffix == ".png":
+                # A white face keeps axes and labels legible when the page is dark.
+                corner = mpimg.imread(path)[1, 1, :3]
+                assert corner.min() > 0.95, f"{name}: {path.name} has no white face ({corner})"
