@@ -361,8 +361,13 @@ def paper_link(app: Sphinx, docname: str, key: str) -> nodes.Node:
     return nodes.Text(short)
 
 
-def claims_rows_table(app: Sphinx, docname: str, claims: list[Claim]) -> nodes.table:
-    """Return the table of the given claims, as seen from page ``docname``."""
+def claims_rows_table(
+    app: Sphinx, docname: str, claims: list[Claim], *, show_paper: bool = True
+) -> nodes.table:
+    """Return the table of the given claims, as seen from page ``docname``.
+
+    ``show_paper=False`` drops the paper column (on a paper's own page).
+    """
     notebooks = records(app.env)
     folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
     rows = []
@@ -390,11 +395,15 @@ def claims_rows_table(app: Sphinx, docname: str, claims: list[Claim]) -> nodes.t
             else nodes.Text(measured)
         )
         rows.append([paper, words, paper_value, measured_cell, criterion, status_badge(status)])
+    headers = ["paper", "claim", "paper's value", "measured in this build", "holds if", "status"]
+    widths = [3, 5, 4, 2, 2, 1]
+    if not show_paper:
+        rows, headers, widths = [r[1:] for r in rows], headers[1:], widths[1:]
     return table(
-        ["paper", "claim", "paper's value", "measured in this build", "holds if", "status"],
+        headers,
         rows,
         classes=["portfolio-claims"],
-        widths=[3, 5, 4, 2, 2, 1],
+        widths=widths,
     )
 
 
@@ -416,7 +425,7 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         key = placeholder["paper"]
         chosen = [c for c in claims if not key or c.paper == key]
         placeholder.replace_self(
-            claims_rows_table(app, docname, chosen)
+            claims_rows_table(app, docname, chosen, show_paper=not key)
             if chosen
             else nodes.paragraph("", "No claims are re-measured for this paper.")
         )
@@ -442,7 +451,7 @@ def _paper_rows(
         return
     block = nodes.container(classes=["portfolio-paper-claims"])
     block += nodes.rubric("", "Claims re-measured by the demo")
-    block += claims_rows_table(app, docname, mine)
+    block += claims_rows_table(app, docname, mine, show_paper=False)
     if repro in app.env.found_docs:
         more = nodes.paragraph()
         more += link(app, docname, repro, "Every paper's claims: the reproducibility table")

@@ -213,7 +213,7 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         intro += nodes.Text(
             f"Budget per notebook: {config.portfolio_budget_seconds:g} s of wall time "
             "(kernel start to "
-            f"finish) and {config.portfolio_budget_memory_mb:g} MB of peak memory; "
+            f"finish) and {config.portfolio_budget_memory_mb / 1024:g} GB of peak memory; "
             f"{len(rows)} notebooks in this build."
         )
         headers = [
