@@ -21,8 +21,9 @@ $(BIN)/sphinx-build: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/sphinx-build requirements-test.txt
+$(VENV)/.test-deps: $(BIN)/sphinx-build requirements-test.txt tests/browser/package-lock.json
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
 html: $(BIN)/sphinx-build
