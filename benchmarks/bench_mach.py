@@ -262,6 +262,34 @@ def _scipy_minibatch_softmax(X, t, n_out, n_epochs, lr, seed, batch=256):
     return W, b
 
 
+def _numpy_hidden_layer_softmax(X, t, n_out, n_epochs, lr, seed, hidden=128, batch=256):
+    """One-hidden-layer ReLU net (sparse input, NumPy/SciPy minibatch SGD); returns a scorer."""
+    rng = np.random.default_rng(seed)
+    W1 = (rng.standard_normal((X.shape[1], hidden)) * 0.1).astype(np.float32)
+    b1 = np.zeros(hidden, np.float32)
+    W2 = (rng.standard_normal((hidden, n_out)) / np.sqrt(hidden)).astype(np.float32)
+    b2 = np.zeros(n_out, np.float32)
+    for _ in range(n_epochs):
+        order = rng.permutation(X.shape[0])
+        for s in range(0, X.shape[0], batch):
+            idx = order[s : s + batch]
+            Xb = X[idx]
+            H = np.maximum(Xb @ W1 + b1, 0)
+            Z = H @ W2 + b2
+            Z -= Z.max(axis=1, keepdims=True)
+            np.exp(Z, out=Z)
+            Z /= Z.sum(axis=1, keepdims=True)
+            Z[np.arange(idx.size), t[idx]] -= 1
+            Z *= lr / idx.size
+            dH = (Z @ W2.T) * (H > 0)
+            W2 -= H.T @ Z
+            b2 -= Z.sum(axis=0)
+            used = np.unique(Xb.indices)
+            W1[used] -= (Xb[:, used].T @ dH).astype(np.float32)
+            b1 -= dH.sum(axis=0)
+    return lambda Xq: np.maximum(Xq @ W1 + b1, 0) @ W2 + b2
+
+
 def part_base_learners(cfg, seed):
     d, B, K = cfg["n_features"], cfg["n_buckets"], cfg["base_compare_k"]
     Xtr, Xte, ytr, yte = make_data(cfg["base_compare_n"], cfg["n_test"], d, K, seed)
@@ -272,14 +300,23 @@ def part_base_learners(cfg, seed):
         ("numba_per_sample_sgd", _fit_softmax, cfg["learning_rate"]),
         ("scipy_minibatch_256", _scipy_minibatch_softmax, cfg["learning_rate"]),
         ("scipy_minibatch_256_lr_x32", _scipy_minibatch_softmax, 32 * cfg["learning_rate"]),
+        ("numpy_hidden128_minibatch_256", _numpy_hidden_layer_softmax, 1.0),
+        ("numpy_hidden128_minibatch_256_lr_x4", _numpy_hidden_layer_softmax, 4.0),
     ):
         t0 = time.perf_counter()
         res = fn(Xtr, h, B, cfg["n_epochs"], lr, seed)
         el = time.perf_counter() - t0
-        W, b = res[0], res[1]
-        acc = float(np.mean(np.asarray((Xte @ W + b).argmax(axis=1)).ravel() == hte))
+        score = res if callable(res) else (lambda Xq, W=res[0], b=res[1]: Xq @ W + b)
+        acc = float(np.mean(np.asarray(score(Xte).argmax(axis=1)).ravel() == hte))
         out[name] = {"train_s": el, "bucket_accuracy": acc, "learning_rate": lr}
     return {"n_buckets": B, "n_classes": K, "n_train": int(Xtr.shape[0]), "results": out}
+
+
+PARTS = {
+    "base_learners": part_base_learners,
+    "versus_baseline": part_versus_baseline,
+    "million_classes": part_million,
+}
 
 
 def main(argv=None):
@@ -293,6 +330,11 @@ def main(argv=None):
         help="memory budget of the baseline's weight matrix; sets K of part 1",
     )
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mach.json")
+    p.add_argument(
+        "--only",
+        choices=PARTS,
+        help="run one part and update that part of an existing --out file in place",
+    )
     args = p.parse_args(argv)
     if args.quick:
         cfg = dict(
@@ -334,23 +376,22 @@ def main(argv=None):
     SoftmaxRegression(n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
 
     report = {"benchmark": "mach", "quick": args.quick, "config": cfg, "provenance": provenance()}
-    for name, fn in (
-        ("base_learners", part_base_learners),
-        ("versus_baseline", part_versus_baseline),
-        ("million_classes", part_million),
-    ):
+    if args.only:
+        old = json.loads(args.out.read_text())
+        old.setdefault("provenance_by_part", {})[args.only] = report["provenance"]
+        report = old
+    for name, fn in PARTS.items():
+        if args.only and name != args.only:
+            continue
         t0 = time.perf_counter()
         report[name] = fn(cfg, args.seed)
         report[name]["part_wall_s"] = time.perf_counter() - t0
+        report[name]["load_average_after"] = list(psutil.getloadavg())
         print(f"{name}: done in {report[name]['part_wall_s']:.1f} s", flush=True)
     report["load_average_at_end"] = list(psutil.getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
-    print(
-        json.dumps(
-            {k: report[k] for k in ("versus_baseline", "million_classes")}, indent=1, default=float
-        )
-    )
+    print(json.dumps({k: report[k] for k in PARTS if k in report}, indent=1, default=float))
 
 
 if __name__ == "__main__":
