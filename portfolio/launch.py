@@ -178,28 +178,108 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
 # -- The committed .ipynb copies for Colab -------------------------------------------------
 
 
-def setup_cell(repository: str, branch: str) -> nbformat.NotebookNode:
-    """Return the first cell of a Colab copy: it installs this site's packages if missing."""
+def code_imports(code: str) -> set[str]:
+    """Return the top-level modules a piece of Python imports (IPython magics skipped)."""
+    import ast
+
+    lines = code.splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def notebook_imports(notebook: nbformat.NotebookNode) -> list[str]:
+    """Return the top-level modules a notebook's code cells import."""
+    found: set[str] = set()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            found |= code_imports(cell.source)
+    return sorted(found)
+
+
+def pinned_requirements(path: Path) -> dict[str, str]:
+    """Return ``name==version`` lines of a requirements file, by normalised name."""
+    pins: dict[str, str] = {}
+    for line in path.read_text("utf8").splitlines() if path.is_file() else []:
+        line = line.split("#", 1)[0].strip()
+        if "==" in line and not line.startswith("-"):
+            pins[line.split("==")[0].strip().lower().replace("_", "-")] = line
+    return pins
+
+
+def install_plan(
+    notebook: nbformat.NotebookNode, repository: str, branch: str, requirements: Path
+) -> dict[str, str]:
+    """Return module -> what pip installs when it is missing, for one notebook.
+
+    This repository's packages come from the repository itself; every other third-party
+    module the notebook imports comes with its pin from ``requirements.txt`` (the same
+    version Binder installs), plus ``myst_nb`` (``glue``) whenever it is imported.
+    """
+    import sys
+    from importlib.metadata import packages_distributions
+
+    own = {"rushml", "portfolio"}
+    distributions = packages_distributions()
+    pins = pinned_requirements(requirements)
+    plan: dict[str, str] = {}
+    modules = set(notebook_imports(notebook))
+    for package in modules & own:
+        # This repository's package declares no dependencies: add what its modules import.
+        for path in sorted(Path(requirements.parent, package).glob("*.py")):
+            modules |= code_imports(path.read_text("utf8"))
+    for module in sorted(modules):
+        if module in sys.stdlib_module_names or module == "__future__":
+            continue
+        if module in own:
+            if module == "rushml" or module in notebook_imports(notebook):
+                plan[module] = f"git+{repository}@{branch}"
+            continue
+        for dist in distributions.get(module, [module]):
+            name = dist.lower().replace("_", "-")
+            if name in pins:
+                plan[module] = pins[name]
+                break
+    return plan
+
+
+def setup_cell(plan: dict[str, str]) -> nbformat.NotebookNode:
+    """Return the first cell of a Colab copy: it installs what the notebook needs if missing."""
+    wanted = ",\n".join(f"    {module!r}: {requirement!r}" for module, requirement in plan.items())
     code = (
-        "# Colab, or any Python without this site's packages: install them from the repository.\n"
-        "# (Binder and a local `pip install -r requirements.txt` already have them: "
-        "nothing happens.)\n"
+        "# Colab, or any Python without this site's packages: install what this notebook\n"
+        "# imports and is missing. (Binder and `pip install -r requirements.txt` have it all.)\n"
         "import importlib.util\n"
         "\n"
-        'if importlib.util.find_spec("rushml") is None '
-        'or importlib.util.find_spec("myst_nb") is None:\n'
-        f'    %pip install --quiet "medini-portfolio @ git+{repository}@{branch}" myst-nb'
+        f"wanted = {{\n{wanted},\n}}\n"
+        "missing = [req for module, req in wanted.items()\n"
+        "           if importlib.util.find_spec(module) is None]\n"
+        "if missing:\n"
+        '    args = " ".join(sorted(set(missing)))\n'
+        "    %pip install --quiet $args"
     )
     return nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
 
 
-def colab_notebook(source: Path, repository: str, branch: str) -> nbformat.NotebookNode:
+def colab_notebook(
+    source: Path, repository: str, branch: str, requirements: Path | None = None
+) -> nbformat.NotebookNode:
     """Return the ``.ipynb`` copy of a text notebook: no outputs, a setup cell first."""
     import jupytext
 
     notebook = jupytext.read(source)
     notebook.metadata.pop("jupytext", None)
-    notebook.cells.insert(0, setup_cell(repository, branch))
+    requirements = requirements or source.parent.parent / "requirements.txt"
+    notebook.cells.insert(0, setup_cell(install_plan(notebook, repository, branch, requirements)))
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"  # stable ids: the copy is the same on every run
     return notebook
@@ -231,7 +311,10 @@ def sync_colab_copies(srcdir: Path, *, check: bool = False) -> list[str]:
     sources = text_notebooks(srcdir, settings["portfolio_notebooks_dir"])
     for source in sources:
         notebook = colab_notebook(
-            source, settings["portfolio_repository_url"], settings["portfolio_repository_branch"]
+            source,
+            settings["portfolio_repository_url"],
+            settings["portfolio_repository_branch"],
+            Path(srcdir, "requirements.txt"),
         )
         text = nbformat.writes(notebook) + "\n"
         target = out_dir / f"{source.stem}.ipynb"

@@ -267,3 +267,45 @@ def test_knobs_keep_the_value_source_and_the_comment_beside_it():
         {"name": "widths", "value": "[64,\n          128]", "comment": "two widths"},
         {"name": "seed", "value": "0", "comment": ""},
     ]
+
+
+@pytest.mark.slow
+def test_colab_setup_cell_runs_in_a_kernel_and_installs_nothing_when_all_is_there():
+    import ast
+
+    import nbclient
+
+    copy = colab_notebook(ROOT / "notebooks" / "count-min-sketch.md", REPO, "main")
+    setup = nbformat.v4.new_notebook(cells=[copy.cells[0]], metadata=copy.metadata)
+    setup.cells.append(nbformat.v4.new_code_cell("print(sorted(wanted), missing)"))
+    nbclient.NotebookClient(setup, timeout=60, kernel_name="python3").execute()
+    assert setup.cells[0].outputs == []  # no pip run, no output
+    printed = setup.cells[1].outputs[0]["text"]
+    # rushml's own imports (numba, scipy, gymnasium, ...) are in the plan; nothing is missing.
+    names = set(ast.literal_eval(printed[: printed.index("]") + 1]))
+    assert {"matplotlib", "myst_nb", "numba", "numpy", "rushml", "scipy"} <= names
+    assert printed.rstrip().endswith("] []")
+
+
+def test_install_plan_pins_what_the_notebook_and_rushml_import(tmp_path):
+    from portfolio.launch import install_plan
+
+    (tmp_path / "rushml").mkdir()
+    (tmp_path / "rushml" / "core.py").write_text(
+        "import numpy\nfrom scipy import sparse\nimport os\n"
+    )
+    (tmp_path / "requirements.txt").write_text(
+        "numpy==2.4.6\nscipy==1.17.1\nmyst-nb==1.4.0\n-e .\n"
+    )
+    cell = nbformat.v4.new_code_cell(
+        "import json\nfrom rushml.core import x\nfrom myst_nb import glue\n%time 1"
+    )
+    plan = install_plan(
+        nbformat.v4.new_notebook(cells=[cell]), REPO, "dev", tmp_path / "requirements.txt"
+    )
+    assert plan == {
+        "myst_nb": "myst-nb==1.4.0",
+        "numpy": "numpy==2.4.6",
+        "rushml": f"git+{REPO}@dev",
+        "scipy": "scipy==1.17.1",
+    }
