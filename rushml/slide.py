@@ -40,6 +40,11 @@ __all__ = ["SlideClassifier"]
 _SEED_MAX = 2**63 - 1
 
 
+def _now() -> np.ndarray:
+    """Wall-clock and process CPU seconds, as one array."""
+    return np.array([time.perf_counter(), time.process_time()])
+
+
 def _labels_csr(y, n_classes):
     """Distinct labels per example as ``(indptr, ids)``, plus the label count implied by y."""
     if sp.issparse(y):
@@ -139,14 +144,18 @@ class SlideClassifier:
     n_classes_ : int
     loss_curve_ : list of float
         Mean training loss of every batch, in order.
-    active_counts_ : ndarray of int64, shape (n_batches_last_epoch * batch_size,)
-        Active neurons of every example in the last epoch.
+    active_counts_ : ndarray of int64, shape (n_samples,)
+        Active neurons of every example in the last epoch (in batch order).
     history_ : dict of lists
         One entry per evaluation: ``"train_time"`` (seconds of training so
-        far, evaluation excluded), ``"examples"`` (examples processed),
+        far, evaluation excluded), ``"train_cpu_time"`` (the same in CPU
+        seconds of this process, all threads: steadier than the wall clock on a
+        shared machine), ``"examples"`` (examples processed),
         ``"p_at_1"`` (on ``eval_set``), ``"mean_active"``.
     epoch_times_ : list of float
         Training seconds of every epoch (evaluation excluded).
+    epoch_cpu_times_ : list of float
+        The same in process CPU seconds.
     n_rehash_ : int
         Refills of the tables so far.
 
@@ -523,8 +532,14 @@ class SlideClassifier:
         rng_init, rng_order, rng_hash, rng_sample = (np.random.default_rng(s) for s in seeds)
         self._init_state(X.shape[1], n_classes, rng_init)
         self._hash = None
-        self.loss_curve_, self.epoch_times_ = [], []
-        self.history_ = {"train_time": [], "examples": [], "p_at_1": [], "mean_active": []}
+        self.loss_curve_, self.epoch_times_, self.epoch_cpu_times_ = [], [], []
+        self.history_ = {
+            "train_time": [],
+            "train_cpu_time": [],
+            "examples": [],
+            "p_at_1": [],
+            "mean_active": [],
+        }
         previous = _k.set_threads(self.n_jobs)
         try:
             self._run_epochs(
@@ -541,11 +556,12 @@ class SlideClassifier:
         lsh = self.sampling == "lsh"
         period = float(self.rehash_period)
         next_rehash, next_rebuild = period, float(self.rebuild_period)
-        seen, clock, since_eval = 0, 0.0, 0
+        seen, since_eval = 0, 0
+        clock = np.zeros(2)  # training seconds so far: wall clock, process CPU
         recent_active = []
         for _ in range(self.n_epochs):
-            t_epoch = time.perf_counter()
-            spent_eval = 0.0
+            t_epoch = _now()
+            spent_eval = np.zeros(2)
             if lsh and self._tables is None:
                 self._refill_tables(rng_hash, new_functions=True)
             order = rng_order.permutation(n)
@@ -573,7 +589,7 @@ class SlideClassifier:
                     self._refill_tables(rng_hash, new_functions=False)
                     period *= self.rehash_growth
                     next_rehash = seen + period
-                t0 = time.perf_counter()
+                t0 = _now()
                 took = t0 - t_epoch - spent_eval  # training time of this epoch so far
                 last = start + self.batch_size >= n
                 if eval_set is not None and (
@@ -581,9 +597,10 @@ class SlideClassifier:
                 ):
                     self._record(eval_set, seen, clock + took, recent_active)
                     recent_active, since_eval = [], 0
-                    spent_eval += time.perf_counter() - t0
+                    spent_eval += _now() - t0
             clock += took
-            self.epoch_times_.append(took)
+            self.epoch_times_.append(float(took[0]))
+            self.epoch_cpu_times_.append(float(took[1]))
             self.active_counts_ = np.concatenate(epoch_active)
 
     def _record(self, eval_set, seen, train_time, recent_active):
@@ -591,7 +608,8 @@ class SlideClassifier:
 
         X_val, y_val = eval_set
         p1 = precision_at_k(self.predict_topk(X_val, k=1), y_val, 1)
-        self.history_["train_time"].append(float(train_time))
+        self.history_["train_time"].append(float(train_time[0]))
+        self.history_["train_cpu_time"].append(float(train_time[1]))
         self.history_["examples"].append(int(seen))
         self.history_["p_at_1"].append(float(p1))
         self.history_["mean_active"].append(float(np.concatenate(recent_active).mean()))

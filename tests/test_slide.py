@@ -278,6 +278,8 @@ def test_history_records_clock_examples_and_precision(data):
     assert np.all(np.diff(h["train_time"]) > 0)
     assert all(0 <= p <= 1 for p in h["p_at_1"])
     assert sum(net.epoch_times_) == pytest.approx(h["train_time"][-1], rel=1e-6)
+    assert sum(net.epoch_cpu_times_) == pytest.approx(h["train_cpu_time"][-1], rel=1e-6)
+    assert np.all(np.diff(h["train_cpu_time"]) > 0)
 
 
 @pytest.mark.parametrize(
