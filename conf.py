@@ -131,6 +131,12 @@ portfolio_budget_seconds = 60
 portfolio_budget_memory_mb = 1536
 portfolio_claims_file = "publications/claims.yaml"
 portfolio_reproducibility_page = "reproducibility"
+# Fetching a Binder launch URL starts a Binder build; Colab pages need a login.
+linkcheck_ignore = [
+    *globals().get("linkcheck_ignore", []),
+    r"https://mybinder\.org/v2/",
+    r"https://colab\.research\.google\.com/",
+]
 
 # -- Copy button ------------------------------------------------------------------
 
