@@ -343,8 +343,10 @@ def _group_by_row(rows, n_rows):  # pragma: no cover - compiled
 
 
 @njit(cache=True, fastmath=_FAST)
-def _adam_row(
-    r,
+def _adam_rows(
+    lo,
+    hi,
+    touched,
     W,
     M,
     V,
@@ -365,33 +367,36 @@ def _adam_row(
     mode,
 ):  # pragma: no cover - compiled
     dim = W.shape[1]
-    g = np.zeros(dim, dtype=np.float32)
-    gb = np.float32(0.0)
-    for q in range(starts[r], starts[r + 1]):
-        p = order[q]
-        c = coef[p]
-        gb += c
+    g = np.empty(dim, dtype=np.float32)  # one scratch gradient for the whole range
+    for t in range(lo, hi):
+        r = touched[t]
+        g[:] = 0.0
+        gb = np.float32(0.0)
+        for q in range(starts[r], starts[r + 1]):
+            p = order[q]
+            c = coef[p]
+            gb += c
+            for k in range(dim):
+                g[k] += c * src[ex[p], k]
+        if mode == 1:  # gradient only: write it into W (and bias)
+            for k in range(dim):
+                W[r, k] = g[k]
+            if bias.size > 0:
+                bias[r] = gb
+            continue
+        # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
         for k in range(dim):
-            g[k] += c * src[ex[p], k]
-    if mode == 1:  # gradient only: write it into W (and bias)
-        for k in range(dim):
-            W[r, k] = g[k]
+            m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
+            v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
+            M[r, k] = m
+            V[r, k] = v
+            W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
         if bias.size > 0:
-            bias[r] = gb
-        return
-    # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
-    for k in range(dim):
-        m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
-        v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
-        M[r, k] = m
-        V[r, k] = v
-        W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
-    if bias.size > 0:
-        m = beta1 * Mb[r] + (1.0 - beta1) * gb
-        v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
-        Mb[r] = m
-        Vb[r] = v
-        bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+            m = beta1 * Mb[r] + (1.0 - beta1) * gb
+            v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
+            Mb[r] = m
+            Vb[r] = v
+            bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
 
 
 @njit(cache=True)
@@ -399,28 +404,29 @@ def _scatter_serial(
     W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
 ):  # pragma: no cover - compiled
     starts, touched, order = _group_by_row(rows, W.shape[0])
-    for t in range(touched.size):
-        _adam_row(
-            touched[t],
-            W,
-            M,
-            V,
-            bias,
-            Mb,
-            Vb,
-            starts,
-            order,
-            ex,
-            coef,
-            src,
-            lr,
-            beta1,
-            beta2,
-            eps,
-            corr1,
-            corr2,
-            mode,
-        )
+    _adam_rows(
+        0,
+        touched.size,
+        touched,
+        W,
+        M,
+        V,
+        bias,
+        Mb,
+        Vb,
+        starts,
+        order,
+        ex,
+        coef,
+        src,
+        lr,
+        beta1,
+        beta2,
+        eps,
+        corr1,
+        corr2,
+        mode,
+    )
 
 
 @njit(parallel=True, cache=True)
@@ -428,9 +434,13 @@ def _scatter_parallel(
     W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
 ):  # pragma: no cover - compiled
     starts, touched, order = _group_by_row(rows, W.shape[0])
-    for t in prange(touched.size):
-        _adam_row(
-            touched[t],
+    n = touched.size
+    n_chunks = min(n, 64)
+    for c in prange(n_chunks):
+        _adam_rows(
+            c * n // n_chunks,
+            (c + 1) * n // n_chunks,
+            touched,
             W,
             M,
             V,

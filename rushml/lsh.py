@@ -154,8 +154,8 @@ class SimHash:
             else np.asarray(X, np.float32) @ self.projections_
         )
         bits = (np.asarray(proj) >= 0).reshape(X.shape[0], self.n_tables, self.n_hashes)
-        weights = np.left_shift(np.int64(1), np.arange(self.n_hashes, dtype=np.int64))
-        return bits.astype(np.int64) @ weights
+        shifts = np.arange(self.n_hashes, dtype=np.int64)
+        return (bits.astype(np.int64) << shifts).sum(axis=2)
 
 
 class DWTAHash:
@@ -318,7 +318,7 @@ class DWTAHash:
         filled[filled < 0] = 0  # all-zero rows
         vals = filled.reshape(X.shape[0], self.n_tables, self.n_hashes)
         weights = self.bin_size ** np.arange(self.n_hashes, dtype=np.int64)
-        return vals @ weights
+        return (vals * weights).sum(axis=2)
 
 
 def _check_fitted(obj, attr: str) -> None:
@@ -425,7 +425,7 @@ class LSHTables:
             self.seen_[t] += np.bincount(codes[:, t], minlength=self.n_buckets)
             keep = self._keep(bucket, is_new, seen_before)
             items, bucket = items[keep], bucket[keep]
-            order = np.argsort(bucket, kind="stable")  # arrival order within a bucket
+            order = np.argsort(self._sort_key(bucket), kind="stable")  # arrivals stay in order
             parts.append(items[order])
             counts = np.bincount(bucket, minlength=self.n_buckets)
             new_offsets[t, 1:] = np.cumsum(counts)
@@ -434,11 +434,17 @@ class LSHTables:
         self.items_ = np.concatenate(parts) if parts else np.zeros(0, np.int32)
         return self
 
+    def _sort_key(self, bucket: np.ndarray) -> np.ndarray:
+        """Bucket codes in the narrowest integer type (NumPy radix-sorts 16-bit keys)."""
+        return bucket.astype(np.uint16) if self.n_buckets <= 1 << 16 else bucket
+
     def _keep(self, bucket, is_new, seen_before) -> np.ndarray:
         """Mask of the items a bucket keeps after an insert, under the policy."""
         cap = self.bucket_size
         counts = np.bincount(bucket, minlength=self.n_buckets)
-        order = np.argsort(bucket, kind="stable")
+        if self.policy == "fifo" and counts.max(initial=0) <= cap:
+            return np.ones(bucket.size, dtype=bool)  # no bucket is over capacity
+        order = np.argsort(self._sort_key(bucket), kind="stable")
         starts = np.cumsum(counts) - counts
         rank = np.empty(bucket.size, dtype=np.int64)
         rank[order] = np.arange(bucket.size) - np.repeat(starts, counts)
