@@ -349,10 +349,10 @@ def status_badge(status: str) -> nodes.inline:
     )
 
 
-def paper_link(app: Sphinx, docname: str, key: str) -> nodes.Node:
+def paper_link(app: Sphinx, docname: str, key: str, *, full: bool = False) -> nodes.Node:
     """Return a link to a paper's page, else to its entry on the publications list."""
     title = paper_keys(app).get(key, key)
-    short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
+    short = title if full or len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
     folder = "publications"
     if f"{folder}/{key}" in app.env.found_docs:
         return link(app, docname, f"{folder}/{key}", short)
@@ -407,6 +407,24 @@ def claims_rows_table(
     )
 
 
+def grouped_tables(app: Sphinx, docname: str, claims: list[Claim]) -> list[nodes.Node]:
+    """Return one heading (anchor ``claims-<key>``, with status) and one table per paper."""
+    out: list[nodes.Node] = []
+    papers = list(dict.fromkeys(c.paper for c in claims))
+    for key in papers:
+        heading = nodes.rubric(
+            classes=["portfolio-claims-paper"], ids=[f"claims-{nodes.make_id(key)}"]
+        )
+        heading += paper_link(app, docname, key, full=True)
+        heading += nodes.Text(" ")
+        heading += status_badge(paper_status(app, key))
+        out.append(heading)
+        out.append(
+            claims_rows_table(app, docname, [c for c in claims if c.paper == key], show_paper=False)
+        )
+    return out
+
+
 def paper_status(app: Sphinx, key: str) -> str:
     """``claims hold``, ``drifted`` or ``no demo`` for one paper."""
     claims = [c for c in claims_of(app) if c.paper == key]
@@ -423,12 +441,15 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     claims = claims_of(app)
     for placeholder in list(doctree.findall(claims_table)):
         key = placeholder["paper"]
-        chosen = [c for c in claims if not key or c.paper == key]
-        placeholder.replace_self(
-            claims_rows_table(app, docname, chosen, show_paper=not key)
-            if chosen
-            else nodes.paragraph("", "No claims are re-measured for this paper.")
-        )
+        if key:
+            chosen = [c for c in claims if c.paper == key]
+            placeholder.replace_self(
+                claims_rows_table(app, docname, chosen, show_paper=False)
+                if chosen
+                else nodes.paragraph("", "No claims are re-measured for this paper.")
+            )
+        else:
+            placeholder.replace_self(grouped_tables(app, docname, claims))
     repro = app.config.portfolio_reproducibility_page
     for element in list(doctree.findall(nodes.Element)):
         classes = element.get("classes", [])

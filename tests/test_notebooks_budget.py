@@ -58,10 +58,10 @@ def test_tiny_site_table_reads_the_glued_value(tiny):
     row = table_rows(tiny / "_build" / "html" / "reproducibility.html")[0]
     cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
     assert (
-        cells[2].startswith("3 ×")
-        and cells[3] == "2.50 ×"
-        and cells[4] == "≥ 2.00"
-        and cells[5] == "pass"
+        cells[1].startswith("3 ×")
+        and cells[2] == "2.50 ×"
+        and cells[3] == "≥ 2.00"
+        and cells[4] == "pass"
     )
 
 
