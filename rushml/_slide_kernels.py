@@ -362,8 +362,8 @@ def _adam_rows(
     beta1,
     beta2,
     eps,
-    corr1,
-    corr2,
+    om1,
+    om2,
     mode,
 ):  # pragma: no cover - compiled
     dim = W.shape[1]
@@ -384,24 +384,25 @@ def _adam_rows(
             if bias.size > 0:
                 bias[r] = gb
             continue
-        # Adam (Kingma & Ba 2015, Algorithm 1) on this row only.
+        # Adam (Kingma & Ba 2015, Algorithm 1, in the form of its section 2 that folds the
+        # bias corrections into the step: lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)).
         for k in range(dim):
-            m = beta1 * M[r, k] + (1.0 - beta1) * g[k]
-            v = beta2 * V[r, k] + (1.0 - beta2) * g[k] * g[k]
+            m = beta1 * M[r, k] + om1 * g[k]
+            v = beta2 * V[r, k] + om2 * g[k] * g[k]
             M[r, k] = m
             V[r, k] = v
-            W[r, k] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+            W[r, k] -= lr * m / (np.sqrt(v) + eps)
         if bias.size > 0:
-            m = beta1 * Mb[r] + (1.0 - beta1) * gb
-            v = beta2 * Vb[r] + (1.0 - beta2) * gb * gb
+            m = beta1 * Mb[r] + om1 * gb
+            v = beta2 * Vb[r] + om2 * gb * gb
             Mb[r] = m
             Vb[r] = v
-            bias[r] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+            bias[r] -= lr * m / (np.sqrt(v) + eps)
 
 
 @njit(cache=True)
 def _scatter_serial(
-    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, om1, om2, mode
 ):  # pragma: no cover - compiled
     starts, touched, order = _group_by_row(rows, W.shape[0])
     _adam_rows(
@@ -423,15 +424,15 @@ def _scatter_serial(
         beta1,
         beta2,
         eps,
-        corr1,
-        corr2,
+        om1,
+        om2,
         mode,
     )
 
 
 @njit(parallel=True, cache=True)
 def _scatter_parallel(
-    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, corr1, corr2, mode
+    W, M, V, bias, Mb, Vb, rows, ex, coef, src, lr, beta1, beta2, eps, om1, om2, mode
 ):  # pragma: no cover - compiled
     starts, touched, order = _group_by_row(rows, W.shape[0])
     n = touched.size
@@ -456,8 +457,8 @@ def _scatter_parallel(
             beta1,
             beta2,
             eps,
-            corr1,
-            corr2,
+            om1,
+            om2,
             mode,
         )
 
@@ -490,10 +491,7 @@ def scatter_adam(
     grad_only : bool, default=False
         Write the summed gradient into ``W`` (and ``bias``) instead of updating.
     """
-    corr1 = 1.0 - beta1**step
-    corr2 = 1.0 - beta2**step
     run = _scatter_parallel if _parallel() else _scatter_serial
-    f32 = np.float32
     run(
         W,
         M,
@@ -505,14 +503,22 @@ def scatter_adam(
         ex,
         coef,
         src,
-        f32(lr),
-        f32(beta1),
-        f32(beta2),
-        f32(eps),
-        f32(corr1),
-        f32(corr2),
+        *_adam_scalars(lr, beta1, beta2, eps, step),
         1 if grad_only else 0,
     )
+
+
+def _adam_scalars(lr, beta1, beta2, eps, step):
+    """Float32 scalars of one Adam step: lr_t, beta1, beta2, eps_t, 1 - beta1, 1 - beta2.
+
+    Kingma & Ba (2015), end of section 2: ``lr_t = lr sqrt(1 - beta2^t) / (1 - beta1^t)``
+    and ``eps_t = eps sqrt(1 - beta2^t)`` give the bias-corrected update with one
+    division and one square root per weight.
+    """
+    c2 = np.sqrt(1.0 - beta2**step)
+    lr_t = lr * c2 / (1.0 - beta1**step)
+    f32 = np.float32
+    return f32(lr_t), f32(beta1), f32(beta2), f32(eps * c2), f32(1.0 - beta1), f32(1.0 - beta2)
 
 
 # -- dense Adam (the dense baseline's output layer) --------------------------------------
@@ -521,38 +527,32 @@ _SPAN = 1 << 14  # entries per parallel work item
 
 
 @njit(cache=True, fastmath=_FAST)
-def _adam_span(lo, hi, W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
+def _adam_span(lo, hi, W, M, V, G, lr, beta1, beta2, eps, om1, om2):  # pragma: no cover
     for i in range(lo, hi):
         g = G[i]
-        m = beta1 * M[i] + (1.0 - beta1) * g
-        v = beta2 * V[i] + (1.0 - beta2) * g * g
+        m = beta1 * M[i] + om1 * g
+        v = beta2 * V[i] + om2 * g * g
         M[i] = m
         V[i] = v
-        W[i] -= lr * (m / corr1) / (np.sqrt(v / corr2) + eps)
+        W[i] -= lr * m / (np.sqrt(v) + eps)
 
 
 @njit(parallel=True, cache=True)
-def _dense_adam_parallel(W, M, V, G, lr, beta1, beta2, eps, corr1, corr2):  # pragma: no cover
+def _dense_adam_parallel(W, M, V, G, lr, beta1, beta2, eps, om1, om2):  # pragma: no cover
     n_spans = (W.size + _SPAN - 1) // _SPAN
     for s in prange(n_spans):
         lo = s * _SPAN
-        _adam_span(lo, min(lo + _SPAN, W.size), W, M, V, G, lr, beta1, beta2, eps, corr1, corr2)
+        _adam_span(lo, min(lo + _SPAN, W.size), W, M, V, G, lr, beta1, beta2, eps, om1, om2)
 
 
 def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
     """Adam on every entry of ``W`` (any shape, C-contiguous float32), in place."""
-    f32 = np.float32
     args = (
         W.reshape(-1),
         M.reshape(-1),
         V.reshape(-1),
         G.reshape(-1),
-        f32(lr),
-        f32(beta1),
-        f32(beta2),
-        f32(eps),
-        f32(1.0 - beta1**step),
-        f32(1.0 - beta2**step),
+        *_adam_scalars(lr, beta1, beta2, eps, step),
     )
     if _parallel():
         _dense_adam_parallel(*args)
