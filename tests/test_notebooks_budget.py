@@ -102,3 +102,29 @@ def test_claim_naming_a_value_the_notebook_never_glued_fails_the_strict_build(ti
         "claim 'demo-ratio', field 'glue': notebook notebooks/demo.md glued no value 'demo_typo'"
         in proc.stderr
     )
+
+
+def test_tiny_site_discovers_its_notebook_for_gallery_report_and_buttons(tiny):
+    html = tiny / "_build" / "html"
+    gallery = BeautifulSoup((html / "notebooks" / "index.html").read_text(), "html.parser")
+    titles = [
+        a.get_text(strip=True) for a in gallery.select(".portfolio-gallery-card .sd-card-title a")
+    ]
+    assert titles == ["A demo that sleeps"]
+    report = BeautifulSoup((html / "notebooks" / "report.html").read_text(), "html.parser")
+    (row,) = report.select("table.portfolio-report tbody tr")
+    assert (
+        row.find("a")["href"] == "demo.html" and row.find_all("td")[1].get_text(strip=True) == "ok"
+    )
+    page = BeautifulSoup((html / "notebooks" / "demo.html").read_text(), "html.parser")
+    links = {a.get_text(strip=True): a["href"] for a in page.select(".portfolio-launch a")}
+    assert links["Launch in Binder"].startswith(
+        "https://mybinder.org/v2/gh/example/tiny-site/main?"
+    )
+    assert (
+        links["Download .ipynb"] == "demo.ipynb" and (html / "notebooks" / "demo.ipynb").is_file()
+    )
+    knobs = [td.get_text(strip=True) for td in page.select(".portfolio-knobs tbody td")]
+    assert knobs == ["pause", "1.2", "seconds asleep (paper: no sleeping at all)", "seed", "7", "–"]
+    footer = page.select_one(".portfolio-provenance").get_text(" ", strip=True)
+    assert "Seed : 7" in footer.replace("Seed: ", "Seed : ")
