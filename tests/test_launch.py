@@ -163,9 +163,14 @@ def test_binder_uses_root_files_only():
     assert re.fullmatch(r"python-3\.\d+\n?", (ROOT / "runtime.txt").read_text())
 
 
-def test_runtime_matches_this_python():
+def test_binder_python_satisfies_the_package_requirement():
+    import tomllib
+
     version = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
-    assert version == f"{sys.version_info.major}.{sys.version_info.minor}"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    minimum = re.fullmatch(r">=\s*(\d+)\.(\d+)", requires)
+    assert minimum, requires
+    assert tuple(map(int, version.split("."))) >= (int(minimum[1]), int(minimum[2]))
 
 
 def test_postbuild_is_executable_and_sets_the_jupytext_viewer():
