@@ -251,3 +251,23 @@ def site_pages(html: Path) -> list[str]:
             continue
         pages.append(rel.as_posix())
     return sorted(pages)
+
+
+def key_pages(pages: list[str]) -> dict[str, str]:
+    """The pages a reviewer looks at first: the home page, one paper page, one notebook.
+
+    The paper page is the first ``publications/*.html`` other than the list (the list
+    itself until paper pages exist); the notebook page the first ``notebooks/*.html``
+    other than the gallery. Raises ValueError when the site has no home or no notebook.
+    """
+    if "index.html" not in pages:
+        raise ValueError(f"no index.html among the built pages: {pages}")
+    papers = [p for p in pages if p.startswith("publications/") and p != "publications/index.html"]
+    notebooks = [p for p in pages if p.startswith("notebooks/") and p != "notebooks/index.html"]
+    if not notebooks:
+        raise ValueError(f"no notebook page among the built pages: {pages}")
+    return {
+        "home": "index.html",
+        "paper": papers[0] if papers else "publications/index.html",
+        "notebook": notebooks[0],
+    }

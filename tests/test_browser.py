@@ -33,6 +33,7 @@ from browser_support import (
     find_chromium,
     site_pages,
 )
+from browser_support import key_pages as choose_key_pages
 
 pytestmark = pytest.mark.browser
 
@@ -104,15 +105,7 @@ def pages(site) -> list[str]:
 @pytest.fixture(scope="session")
 def key_pages(pages) -> dict[str, str]:
     """The pages a reviewer looks at: home, one paper page, one notebook page."""
-    papers = [p for p in pages if p.startswith("publications/") and p != "publications/index.html"]
-    notebooks = [p for p in pages if p.startswith("notebooks/") and p != "notebooks/index.html"]
-    assert notebooks, f"no notebook page among the built pages: {pages}"
-    return {
-        "home": "index.html",
-        # Until paper pages exist, the publication list stands in for one.
-        "paper": papers[0] if papers else "publications/index.html",
-        "notebook": notebooks[0],
-    }
+    return choose_key_pages(pages)
 
 
 @pytest.fixture(scope="session")
@@ -547,6 +540,19 @@ def test_chromium_is_found_through_the_environment_variable(tmp_path, monkeypatc
 
 def test_missing_browser_message_says_how_to_enable_it():
     assert "PORTFOLIO_CHROMIUM" in HOW_TO_ENABLE and "apt-get install chromium" in HOW_TO_ENABLE
+
+
+def test_key_pages_fall_back_to_the_publication_list_until_paper_pages_exist():
+    pages = ["index.html", "notebooks/index.html", "notebooks/mach.html", "publications/index.html"]
+    assert choose_key_pages(pages)["paper"] == "publications/index.html"
+    pages.append("publications/medini2019extreme.html")
+    assert choose_key_pages(pages) == {
+        "home": "index.html",
+        "paper": "publications/medini2019extreme.html",
+        "notebook": "notebooks/mach.html",
+    }
+    with pytest.raises(ValueError, match="no notebook page"):
+        choose_key_pages(["index.html", "notebooks/index.html"])
 
 
 def test_site_pages_lists_pages_but_not_theme_assets(tmp_path):
