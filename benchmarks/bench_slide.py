@@ -1,0 +1,307 @@
+"""SLIDE against dense training at the Amazon-670K shape, in one run on this machine.
+
+The network is SLIDE's Amazon-670K network (sparse input of 135,909 features ->
+128 ReLU units -> 670,091 softmax outputs), trained on generated data of the same
+shape with far fewer rows. Four trainers share the data, the initial weight
+scales and the epochs:
+
+* ``slide``: :class:`rushml.slide.SlideClassifier` with LSH sampling (DWTA,
+  K = 6, L = 50, bucket size 128, FIFO, 0.5% of the outputs active per example);
+* ``dense``: the same class with ``sampling="dense"`` (BLAS products, Adam on
+  every weight);
+* ``random``: the same class with as many uniformly random active neurons as
+  SLIDE's active set;
+* ``torch``: PyTorch's dense CPU training of the same network (EmbeddingBag for
+  the sparse input, full softmax, Adam), if PyTorch is installed.
+
+Each trainer runs in its own process (so each has its own peak memory) one after
+the other, using every core. Reported: seconds per epoch (wall and process CPU),
+test P@1 after each epoch, and ratios against the fastest dense trainer. The
+results go to ``benchmarks/results/slide.json``.
+
+Run ``python benchmarks/bench_slide.py`` (full) or ``--quick`` (a tiny smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FULL = dict(
+    n_features=135_909,  # Amazon-670K input dimension
+    n_classes=670_091,  # Amazon-670K labels
+    hidden_size=128,
+    n_train=3_840,  # Amazon-670K has 490,449 training rows; 30 batches here
+    n_test=500,
+    n_epochs=2,
+    batch_size=128,
+    learning_rate=1e-3,  # SLIDE: 1e-4 over many more steps
+    hash_family="dwta",
+    n_hashes=6,
+    n_tables=50,
+    bin_size=8,
+    bucket_size=128,
+    active_fraction=0.005,  # SLIDE's output-layer sparsity
+    rehash_period=6_400,
+    rebuild_period=128_000,
+    seed=0,
+)
+QUICK = dict(
+    FULL,
+    n_features=5_000,
+    n_classes=20_000,
+    hidden_size=32,
+    n_train=512,
+    n_test=128,
+    n_epochs=1,
+    n_hashes=3,
+    n_tables=10,
+)
+
+
+def provenance() -> dict:
+    import numba
+    import scipy
+    from threadpoolctl import threadpool_info
+
+    def cpu_model():
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return platform.processor() or "unknown"
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "torch": torch_version,
+        "git_commit": commit,
+        "blas": [
+            {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpool_info()
+        ],
+    }
+
+
+def make_data(cfg):
+    from rushml.datasets import make_extreme_classification, train_test_split
+
+    n = cfg["n_train"] + cfg["n_test"]
+    X, y = make_extreme_classification(
+        n, n_features=cfg["n_features"], n_classes=cfg["n_classes"], random_state=cfg["seed"]
+    )
+    return train_test_split(X, y, test_size=cfg["n_test"] / n, random_state=cfg["seed"])
+
+
+def n_active(cfg) -> int:
+    return max(1, round(cfg["active_fraction"] * cfg["n_classes"]))
+
+
+def train_ours(method, cfg, data):
+    from rushml.slide import SlideClassifier
+
+    X_train, X_test, y_train, y_test = data
+    common = dict(
+        hidden_size=cfg["hidden_size"],
+        n_classes=cfg["n_classes"],
+        batch_size=cfg["batch_size"],
+        learning_rate=cfg["learning_rate"],
+        n_epochs=cfg["n_epochs"],
+        random_state=cfg["seed"],
+        n_jobs=None,
+    )
+    if method == "slide":
+        params = dict(
+            sampling="lsh",
+            hash_family=cfg["hash_family"],
+            n_hashes=cfg["n_hashes"],
+            n_tables=cfg["n_tables"],
+            bin_size=cfg["bin_size"],
+            bucket_size=cfg["bucket_size"],
+            min_active=n_active(cfg),
+            max_active=n_active(cfg),
+            rehash_period=cfg["rehash_period"],
+            rebuild_period=cfg["rebuild_period"],
+        )
+    elif method == "random":
+        params = dict(sampling="random", n_sampled=n_active(cfg) - 1)  # plus the one label
+    else:
+        params = dict(sampling="dense")
+    net = SlideClassifier(**params, **common).fit(X_train, y_train, eval_set=(X_test, y_test))
+    return {
+        "epoch_seconds": net.epoch_times_,
+        "epoch_cpu_seconds": net.epoch_cpu_times_,
+        "p_at_1": net.history_["p_at_1"],
+        "mean_active": float(net.active_counts_.mean()),
+        "table_fills": getattr(net, "n_rehash_", 0),
+    }
+
+
+def train_torch(cfg, data):
+    import torch
+    import torch.nn.functional as F
+
+    from rushml.metrics import precision_at_k
+
+    X_train, X_test, y_train, y_test = data
+    torch.manual_seed(cfg["seed"])
+    torch.set_num_threads(os.cpu_count() or 1)
+    h = cfg["hidden_size"]
+    emb = torch.nn.EmbeddingBag(cfg["n_features"], h, mode="sum")
+    torch.nn.init.normal_(emb.weight, std=1.0)  # the same scales as SlideClassifier
+    b1 = torch.nn.Parameter(torch.zeros(h))
+    out = torch.nn.Linear(h, cfg["n_classes"])
+    torch.nn.init.normal_(out.weight, std=1e-3)
+    torch.nn.init.zeros_(out.bias)
+    params = [emb.weight, b1, out.weight, out.bias]
+    opt = torch.optim.Adam(params, lr=cfg["learning_rate"], betas=(0.9, 0.999), eps=1e-8)
+
+    def hidden(X):
+        idx = torch.from_numpy(X.indices.astype(np.int64))
+        offsets = torch.from_numpy(X.indptr[:-1].astype(np.int64))
+        w = torch.from_numpy(X.data.astype(np.float32))
+        return torch.relu(emb(idx, offsets, per_sample_weights=w) + b1)
+
+    rng = np.random.default_rng(cfg["seed"])
+    result = {"epoch_seconds": [], "epoch_cpu_seconds": [], "p_at_1": []}
+    n = X_train.shape[0]
+    for _ in range(cfg["n_epochs"]):
+        t0, c0 = time.perf_counter(), time.process_time()
+        order = rng.permutation(n)
+        for start in range(0, n, cfg["batch_size"]):
+            idx = np.sort(order[start : start + cfg["batch_size"]])
+            logits = out(hidden(X_train[idx]))
+            loss = F.cross_entropy(logits, torch.from_numpy(y_train[idx]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        result["epoch_seconds"].append(time.perf_counter() - t0)
+        result["epoch_cpu_seconds"].append(time.process_time() - c0)
+        with torch.no_grad():
+            top = [
+                out(hidden(X_test[a : a + 64])).argmax(dim=1).numpy()
+                for a in range(0, X_test.shape[0], 64)
+            ]
+        result["p_at_1"].append(precision_at_k(np.concatenate(top)[:, None], y_test, 1))
+    return result
+
+
+def run_one(method, cfg):
+    """Train one method in this (child) process; return its measurements."""
+    data = make_data(cfg)
+    t0 = time.perf_counter()
+    res = train_torch(cfg, data) if method == "torch" else train_ours(method, cfg, data)
+    res["total_seconds_with_eval"] = time.perf_counter() - t0
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return res
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--n-train", type=int, help="training rows (default: 3,840)")
+    parser.add_argument("--epochs", type=int, help="epochs for every trainer (default: 2)")
+    parser.add_argument(
+        "--methods", default="slide,random,dense,torch", help="comma-separated subset to run"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/slide.json")
+    args = parser.parse_args()
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.n_train:
+        cfg["n_train"] = args.n_train
+    if args.epochs:
+        cfg["n_epochs"] = args.epochs
+    methods = [m for m in args.methods.split(",") if m]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        methods = [m for m in methods if m != "torch"]
+
+    report = {
+        "benchmark": "slide",
+        "quick": args.quick,
+        "config": {**cfg, "n_active": n_active(cfg)},
+        "provenance": provenance(),
+        "load_average_at_start": list(os.getloadavg()),
+        "results": {},
+    }
+    ctx = mp.get_context("spawn")
+    for method in methods:
+        print(f"[bench_slide] {method} ...", flush=True)
+        with ctx.Pool(1) as pool:
+            res = pool.apply(run_one, (method, cfg))
+        report["results"][method] = res
+        print(
+            f"[bench_slide] {method}: {np.mean(res['epoch_seconds']):.2f} s/epoch, "
+            f"P@1 {res['p_at_1'][-1]:.4f}, peak {res['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    report["load_average_at_end"] = list(os.getloadavg())
+    report["summary"] = summarise(report["results"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps(report["summary"], indent=1))
+
+
+def summarise(results) -> dict:
+    """Ratios against the fastest dense trainer, and the issue's targets, met or not."""
+    if "slide" not in results:
+        return {}
+    s = results["slide"]
+    per_epoch = {m: float(np.mean(r["epoch_seconds"])) for m, r in results.items()}
+    dense = [m for m in ("dense", "torch") if m in results]
+    out = {"seconds_per_epoch": per_epoch}
+    if dense:
+        fastest = min(dense, key=per_epoch.get)
+        speedup = per_epoch[fastest] / per_epoch["slide"]
+        out["fastest_dense"] = fastest
+        out["slide_speedup_per_epoch_vs_fastest_dense"] = speedup
+        out["target_speedup_10x_met"] = bool(speedup >= 10)
+        out["cpu_seconds_per_epoch"] = {
+            m: float(np.mean(r["epoch_cpu_seconds"])) for m, r in results.items()
+        }
+    for m in dense:
+        out[f"p_at_1_ratio_slide_vs_{m}"] = s["p_at_1"][-1] / max(results[m]["p_at_1"][-1], 1e-12)
+    if "dense" in results:
+        out["target_p_at_1_095_of_dense_met"] = bool(out["p_at_1_ratio_slide_vs_dense"] >= 0.95)
+    if "random" in results:
+        out["slide_minus_random_p_at_1"] = s["p_at_1"][-1] - results["random"]["p_at_1"][-1]
+        out["target_beats_random_met"] = bool(out["slide_minus_random_p_at_1"] > 0)
+    out["p_at_1"] = {m: r["p_at_1"][-1] for m, r in results.items()}
+    return out
+
+
+if __name__ == "__main__":
+    main()
