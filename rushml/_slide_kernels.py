@@ -1,6 +1,7 @@
 """Compiled (Numba) kernels of SLIDE's sparse output layer; private.
 
-Three kernels do the per-batch work that NumPy cannot vectorise well:
+Three kernels do the per-batch work that NumPy cannot vectorise well (a fourth,
+:func:`dwta_codes`, hashes a whole weight matrix with DWTA when tables are refilled):
 
 * :func:`gather_active`: each example's active output neurons, from its hash
   buckets, its labels and optional extra candidates.
@@ -558,6 +559,76 @@ def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
         _dense_adam_parallel(*args)
     else:
         _adam_span(0, W.size, *args)
+
+
+# -- DWTA codes of a weight matrix ---------------------------------------------------------
+
+
+@njit(cache=True)
+def _dwta_rows(lo, hi, X, bins, probes, n_hashes, codes):  # pragma: no cover - compiled
+    n_functions, bin_size = bins.shape
+    n_tables = codes.shape[1]
+    win = np.empty(n_functions, dtype=np.int64)
+    for i in range(lo, hi):
+        # Winner of each function: position of the largest nonzero in its bin, -1 if none.
+        for f in range(n_functions):
+            best = -1
+            best_val = np.float32(0.0)
+            for pos in range(bin_size):
+                v = X[i, bins[f, pos]]
+                if v != 0 and (best < 0 or v > best_val):
+                    best = pos
+                    best_val = v
+            win[f] = best
+        # Densification: an empty function copies the first non-empty one on its probe list.
+        for t in range(n_tables):
+            code = 0
+            weight = 1
+            for k in range(n_hashes):
+                f = t * n_hashes + k
+                value = win[f]
+                p = 0
+                while value < 0 and p < probes.shape[1]:
+                    value = win[probes[f, p]]
+                    p += 1
+                code += max(value, 0) * weight
+                weight *= bin_size
+            codes[i, t] = code
+
+
+@njit(parallel=True, cache=True)
+def _dwta_parallel(X, bins, probes, n_hashes, codes):  # pragma: no cover - compiled
+    n = X.shape[0]
+    n_chunks = min(n, 256)
+    for c in prange(n_chunks):
+        _dwta_rows(c * n // n_chunks, (c + 1) * n // n_chunks, X, bins, probes, n_hashes, codes)
+
+
+def dwta_codes(X, bins, probes, n_hashes, n_tables):
+    """DWTA bucket codes of every row (see :class:`rushml.lsh.DWTAHash`), compiled.
+
+    Parameters
+    ----------
+    X : ndarray of float32, shape (n_rows, n_features), C-contiguous
+        Dense vectors (a layer's weight matrix).
+    bins : ndarray of int64, shape (n_hashes * n_tables, bin_size)
+        Feature ids each function reads (``DWTAHash.bins_``).
+    probes : ndarray of int64, shape (n_hashes * n_tables, n_probes)
+        Densification probe sequence of each function (``DWTAHash.probes_``).
+    n_hashes, n_tables : int
+        ``K`` and ``L``.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_rows, n_tables)
+        The codes :meth:`rushml.lsh.DWTAHash.hash` returns.
+    """
+    codes = np.empty((X.shape[0], n_tables), dtype=np.int64)
+    if _parallel():
+        _dwta_parallel(X, bins, probes, n_hashes, codes)
+    else:
+        _dwta_rows(0, X.shape[0], X, bins, probes, n_hashes, codes)
+    return codes
 
 
 def set_threads(n_jobs):

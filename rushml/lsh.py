@@ -45,6 +45,9 @@ __all__ = ["SimHash", "DWTAHash", "LSHTables"]
 
 # Densification gives up after this many probes; only an all-zero vector needs them all.
 _MAX_PROBES = 100
+# Dense inputs with at least this many rows (a layer's weight matrix) are hashed by a
+# compiled kernel; fewer rows (a batch of hidden vectors) stay in NumPy. Same codes.
+_COMPILED_ROWS = 4096
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -295,6 +298,11 @@ class DWTAHash:
             raise ValueError(
                 f"X has {X.shape[1]} features, the hash was fitted for {self.n_features_in_}"
             )
+        if not sp.issparse(X) and X.shape[0] >= _COMPILED_ROWS:
+            from rushml._slide_kernels import dwta_codes
+
+            X = np.ascontiguousarray(X, dtype=np.float32)
+            return dwta_codes(X, self.bins_, self.probes_, self.n_hashes, self.n_tables)
         if sp.issparse(X):
             win = self._winners_sparse(X)
         else:
@@ -319,6 +327,17 @@ class DWTAHash:
         vals = filled.reshape(X.shape[0], self.n_tables, self.n_hashes)
         weights = self.bin_size ** np.arange(self.n_hashes, dtype=np.int64)
         return (vals * weights).sum(axis=2)
+
+
+def _stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable argsort of integer keys in ``[0, n_keys)`` by 16-bit radix passes (linear time)."""
+    if n_keys <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")  # NumPy radix-sorts these
+    order = np.arange(keys.size)
+    for shift in range(0, int(n_keys - 1).bit_length(), 16):
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
 
 
 def _check_fitted(obj, attr: str) -> None:
@@ -425,7 +444,7 @@ class LSHTables:
             self.seen_[t] += np.bincount(codes[:, t], minlength=self.n_buckets)
             keep = self._keep(bucket, is_new, seen_before)
             items, bucket = items[keep], bucket[keep]
-            order = np.argsort(self._sort_key(bucket), kind="stable")  # arrivals stay in order
+            order = _stable_order(bucket, self.n_buckets)  # arrivals stay in order
             parts.append(items[order])
             counts = np.bincount(bucket, minlength=self.n_buckets)
             new_offsets[t, 1:] = np.cumsum(counts)
@@ -434,17 +453,13 @@ class LSHTables:
         self.items_ = np.concatenate(parts) if parts else np.zeros(0, np.int32)
         return self
 
-    def _sort_key(self, bucket: np.ndarray) -> np.ndarray:
-        """Bucket codes in the narrowest integer type (NumPy radix-sorts 16-bit keys)."""
-        return bucket.astype(np.uint16) if self.n_buckets <= 1 << 16 else bucket
-
     def _keep(self, bucket, is_new, seen_before) -> np.ndarray:
         """Mask of the items a bucket keeps after an insert, under the policy."""
         cap = self.bucket_size
         counts = np.bincount(bucket, minlength=self.n_buckets)
         if self.policy == "fifo" and counts.max(initial=0) <= cap:
             return np.ones(bucket.size, dtype=bool)  # no bucket is over capacity
-        order = np.argsort(self._sort_key(bucket), kind="stable")
+        order = _stable_order(bucket, self.n_buckets)
         starts = np.cumsum(counts) - counts
         rank = np.empty(bucket.size, dtype=np.int64)
         rank[order] = np.arange(bucket.size) - np.repeat(starts, counts)

@@ -83,6 +83,18 @@ def test_dwta_sparse_input_matches_loop_reference_and_dense_input():
     assert codes.min() >= 0 and codes.max() < h.n_buckets_ == 8**3
 
 
+def test_dwta_compiled_path_for_large_matrices_gives_the_numpy_codes():
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((5000, 24)).astype(np.float32)  # >= 4096 rows: compiled path
+    W[rng.random(W.shape) < 0.6] = 0  # many empty bins: densification is exercised
+    W[7] = 0  # an all-zero row
+    h = DWTAHash(n_hashes=3, n_tables=6, bin_size=4, random_state=0).fit(W)
+    compiled = h.hash(W)
+    numpy_path = np.concatenate([h.hash(W[a : a + 1000]) for a in range(0, 5000, 1000)])
+    assert np.array_equal(compiled, numpy_path)
+    assert np.array_equal(compiled[:40], dwta_reference(W[:40], h))
+
+
 def test_dwta_is_invariant_to_positive_scaling_and_zero_rows_get_code_zero():
     rng = np.random.default_rng(5)
     X = np.maximum(rng.standard_normal((10, 64)), 0)  # ReLU-like: many zeros
