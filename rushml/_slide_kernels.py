@@ -631,6 +631,82 @@ def dwta_codes(X, bins, probes, n_hashes, n_tables):
     return codes
 
 
+# -- filling empty FIFO hash tables -----------------------------------------------------------
+
+
+@njit(cache=True)
+def _table_counts(codes, t, n_buckets, counts):  # pragma: no cover - compiled
+    for i in range(codes.shape[0]):
+        counts[t, codes[i, t]] += 1
+
+
+@njit(cache=True)
+def _table_fill(codes, ids, t, cap, counts, offsets, items):  # pragma: no cover - compiled
+    n_buckets = counts.shape[1]
+    rank = np.zeros(n_buckets, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        c = codes[i, t]
+        skip = counts[t, c] - min(counts[t, c], cap)  # FIFO: the first arrivals drop out
+        if rank[c] >= skip:
+            items[offsets[t, c] + rank[c] - skip] = ids[i]
+        rank[c] += 1
+
+
+@njit(parallel=True, cache=True)
+def _fill_tables_parallel(codes, ids, cap, counts, offsets, items):  # pragma: no cover
+    for t in prange(codes.shape[1]):
+        _table_fill(codes, ids, t, cap, counts, offsets, items)
+
+
+@njit(parallel=True, cache=True)
+def _count_tables_parallel(codes, n_buckets, counts):  # pragma: no cover - compiled
+    for t in prange(codes.shape[1]):
+        _table_counts(codes, t, n_buckets, counts)
+
+
+def fill_fifo_tables(ids, codes, n_buckets, cap):
+    """Layout of empty FIFO tables after inserting ``ids`` in order (compiled counting sort).
+
+    Parameters
+    ----------
+    ids : ndarray of int32, shape (n_items,)
+        Item ids in insertion order.
+    codes : ndarray of int64, shape (n_items, n_tables)
+        Bucket of each item in each table.
+    n_buckets, cap : int
+        Buckets per table and bucket capacity.
+
+    Returns
+    -------
+    offsets : ndarray of int64, shape (n_tables, n_buckets + 1)
+    items : ndarray of int32
+    counts : ndarray of int64, shape (n_tables, n_buckets)
+        Items that arrived in each bucket (kept or not).
+    """
+    n_tables = codes.shape[1]
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    counts = np.zeros((n_tables, n_buckets), dtype=np.int64)
+    parallel = _parallel()
+    if parallel:
+        _count_tables_parallel(codes, n_buckets, counts)
+    else:
+        for t in range(n_tables):
+            _table_counts(codes, t, n_buckets, counts)
+    kept = np.minimum(counts, cap)
+    offsets = np.zeros((n_tables, n_buckets + 1), dtype=np.int64)
+    flat = np.cumsum(kept.ravel())
+    offsets[:, 1:] = flat.reshape(n_tables, n_buckets)
+    offsets[1:, 0] = flat.reshape(n_tables, n_buckets)[:-1, -1]
+    items = np.empty(int(flat[-1]) if flat.size else 0, dtype=np.int32)
+    ids = np.asarray(ids, dtype=np.int32)
+    if parallel:
+        _fill_tables_parallel(codes, ids, cap, counts, offsets, items)
+    else:
+        for t in range(n_tables):
+            _table_fill(codes, ids, t, cap, counts, offsets, items)
+    return offsets, items, counts
+
+
 def set_threads(n_jobs):
     """Set Numba's thread count for the kernels; returns the previous count.
 

@@ -431,6 +431,14 @@ class LSHTables:
             raise ValueError(f"ids has {ids.size} items but codes has {codes.shape[0]} rows")
         if ids.size and (ids.min() < 0 or ids.max() >= 2**31):
             raise ValueError("ids must lie in [0, 2**31)")
+        if self.items_.size == 0 and self.policy == "fifo" and ids.size >= _COMPILED_ROWS:
+            # Filling empty tables (SLIDE's rehash): one compiled counting sort per table.
+            from rushml._slide_kernels import fill_fifo_tables
+
+            self.offsets_, self.items_, self.seen_ = fill_fifo_tables(
+                ids, codes, self.n_buckets, self.bucket_size
+            )
+            return self
         new_offsets = np.zeros_like(self.offsets_)
         parts = []
         for t in range(self.n_tables):

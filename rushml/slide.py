@@ -102,9 +102,9 @@ class SlideClassifier:
         retrieved by the most tables win). ``None``: no cap.
     min_active : int or None, default=None
         For ``"lsh"`` sampling: when labels and hits number fewer than this,
-        uniformly random neurons fill the active set up to it (SLIDE fills a
-        short active set the same way, to its layer sparsity times the layer
-        width: 0.005 * 670,091 on Amazon-670K). ``None``: no filling.
+        uniformly random neurons fill the active set up to it, so every example
+        computes the same number of neurons (SLIDE's output-layer sparsity on
+        Amazon-670K, 0.005, corresponds to 3,350 neurons). ``None``: no filling.
     n_sampled : int or None, default=None
         Random neurons per example, besides its labels, for ``"random"``
         sampling (required there); ``>= n_classes`` makes every neuron active.

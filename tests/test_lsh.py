@@ -138,6 +138,18 @@ def test_query_counts_say_how_many_tables_agree():
     assert counts[0].tolist() == [2, 3, 2]
 
 
+def test_filling_empty_fifo_tables_compiled_matches_the_general_insert():
+    rng = np.random.default_rng(12)
+    ids = rng.permutation(6000)  # >= 4096 items into empty FIFO tables: compiled path
+    codes = rng.integers(0, 64, (6000, 3))  # ~94 items per bucket, capacity 50: overflow
+    fast = LSHTables(n_tables=3, n_buckets=64, bucket_size=50).insert(ids, codes)
+    slow = LSHTables(n_tables=3, n_buckets=64, bucket_size=50)
+    slow.insert(ids[:2000], codes[:2000]).insert(ids[2000:], codes[2000:])  # general path
+    assert np.array_equal(fast.offsets_, slow.offsets_)
+    assert np.array_equal(fast.items_, slow.items_)
+    assert np.array_equal(fast.seen_, slow.seen_)
+
+
 def test_fifo_bucket_keeps_the_most_recent_items():
     tables = LSHTables(n_tables=1, n_buckets=2, bucket_size=3, policy="fifo")
     tables.insert(np.arange(4), np.zeros((4, 1), dtype=int))
