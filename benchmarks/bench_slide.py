@@ -13,6 +13,9 @@ scales and the epochs:
   every weight);
 * ``random``: the same class with as many uniformly random active neurons as
   SLIDE's measured mean active set;
+* ``slide_fill`` and ``random_fill``: the same two with every active set
+  topped up to 0.5% of the outputs (random neurons fill what the buckets do not
+  return), the setting of the SLIDE notebook;
 * ``torch``: PyTorch's dense CPU training of the same network (EmbeddingBag for
   the sparse input, full softmax, Adam), if PyTorch is installed.
 
@@ -144,7 +147,7 @@ def train_ours(method, cfg, data, n_random=None):
         random_state=cfg["seed"],
         n_jobs=None,
     )
-    if method == "slide":
+    if method in ("slide", "slide_fill"):
         params = dict(
             sampling="lsh",
             hash_family=cfg["hash_family"],
@@ -156,8 +159,12 @@ def train_ours(method, cfg, data, n_random=None):
             rehash_period=cfg["rehash_period"],
             rebuild_period=cfg["rebuild_period"],
         )
+        if method == "slide_fill":  # short active sets topped up with random neurons
+            params["min_active"] = n_active(cfg)
     elif method == "random":
         params = dict(sampling="random", n_sampled=n_random)
+    elif method == "random_fill":  # as many random neurons as slide_fill activates
+        params = dict(sampling="random", n_sampled=n_active(cfg) - 1)
     else:
         params = dict(sampling="dense")
     net = SlideClassifier(**params, **common).fit(X_train, y_train, eval_set=(X_test, y_test))
@@ -238,7 +245,9 @@ def main():
     parser.add_argument("--n-train", type=int, help="training rows (default: 3,840)")
     parser.add_argument("--epochs", type=int, help="epochs for every trainer (default: 2)")
     parser.add_argument(
-        "--methods", default="slide,random,dense,torch", help="comma-separated subset to run"
+        "--methods",
+        default="slide,random,slide_fill,random_fill,dense,torch",
+        help="comma-separated subset to run",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/slide.json")
     args = parser.parse_args()
@@ -313,6 +322,20 @@ def summarise(results) -> dict:
     if "random" in results:
         out["slide_minus_random_p_at_1"] = s["p_at_1"][-1] - results["random"]["p_at_1"][-1]
         out["target_beats_random_met"] = bool(out["slide_minus_random_p_at_1"] > 0)
+    if "slide_fill" in results:
+        f = results["slide_fill"]
+        if dense:
+            out["slide_fill_speedup_per_epoch_vs_fastest_dense"] = (
+                per_epoch[fastest] / per_epoch["slide_fill"]
+            )
+        if "dense" in results:
+            out["p_at_1_ratio_slide_fill_vs_dense"] = f["p_at_1"][-1] / max(
+                results["dense"]["p_at_1"][-1], 1e-12
+            )
+        if "random_fill" in results:
+            out["slide_fill_minus_random_fill_p_at_1"] = (
+                f["p_at_1"][-1] - results["random_fill"]["p_at_1"][-1]
+            )
     out["p_at_1"] = {m: r["p_at_1"][-1] for m, r in results.items()}
     return out
 
