@@ -225,8 +225,9 @@ def install_plan(
     module the notebook imports comes with its pin from ``requirements.txt`` (the same
     version Binder installs), plus ``myst_nb`` (``glue``) whenever it is imported.
     """
+    import contextlib
     import sys
-    from importlib.metadata import packages_distributions
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
     own = {"rushml", "portfolio"}
     distributions = packages_distributions()
@@ -249,6 +250,12 @@ def install_plan(
             if name in pins:
                 plan[module] = pins[name]
                 break
+        else:
+            # Not pinned in requirements.txt (a test flags that): pin the version in use here.
+            for dist in distributions.get(module, []):
+                with contextlib.suppress(PackageNotFoundError):
+                    plan[module] = f"{dist.lower().replace('_', '-')}=={version(dist)}"
+                    break
     return plan
 
 
