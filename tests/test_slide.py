@@ -147,6 +147,25 @@ def test_scatter_adam_kernel_matches_lazy_adam_reference_and_leaves_other_rows()
     assert np.array_equal(W[untouched], before[untouched])
 
 
+def test_dense_adam_kernel_matches_the_adam_reference_on_every_entry():
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((30, 5)).astype(np.float32)
+    M = (0.1 * rng.standard_normal((30, 5))).astype(np.float32)
+    V = (0.1 * rng.random((30, 5))).astype(np.float32)
+    G = rng.standard_normal((30, 5)).astype(np.float32)
+    hyper = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8, step=5)
+    # The row reference with one contribution per row, of coefficient 1 and vector G[r].
+    rows = np.arange(30)
+    W_ref, M_ref, V_ref = adam_rows_reference(
+        W, M, V, rows, rows, np.ones(30, np.float32), G, **hyper
+    )
+    kernels.dense_adam(W, M, V, G, **hyper)
+    # float32 steps of size <= lr = 0.01: agreement to 1e-5 is float32 rounding.
+    np.testing.assert_allclose(W, W_ref, atol=1e-5)
+    np.testing.assert_allclose(M, M_ref, atol=1e-5)
+    np.testing.assert_allclose(V, V_ref, atol=1e-5)
+
+
 # -- the network ------------------------------------------------------------------------
 
 
