@@ -58,6 +58,59 @@ def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pr
     return loss
 
 
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def softmax_sgd_epoch_multi(
+    indptr, indices, data, t_indptr, t_indices, order, W, bias, lr
+):  # pragma: no cover
+    """One epoch of per-sample SGD on the softmax loss with a set of targets per sample.
+
+    Sample ``i``'s target distribution is uniform over its distinct outputs
+    ``T_i = t_indices[t_indptr[i]:t_indptr[i + 1]]``: ``q = 1/|T_i|`` on ``T_i``.
+    The cross-entropy ``-sum_t q_t log p_t`` has gradient ``p - q`` in ``z``;
+    updates are as in :func:`softmax_sgd_epoch`. Samples without targets are
+    skipped. Returns the summed cross-entropy before each update.
+    """
+    n_out = W.shape[1]
+    z = np.empty(n_out, dtype=np.float32)
+    loss = 0.0
+    for i in order:
+        t0, t1 = t_indptr[i], t_indptr[i + 1]
+        if t1 == t0:
+            continue
+        start, end = indptr[i], indptr[i + 1]
+        for c in range(n_out):
+            z[c] = bias[c]
+        for p in range(start, end):
+            j = indices[p]
+            v = data[p]
+            for c in range(n_out):
+                z[c] += v * W[j, c]
+        zmax = z[0]
+        for c in range(1, n_out):
+            if z[c] > zmax:
+                zmax = z[c]
+        total = 0.0
+        for c in range(n_out):
+            z[c] = np.exp(z[c] - zmax)
+            total += z[c]
+        inv = np.float32(1.0 / total)
+        q = np.float32(1.0 / (t1 - t0))
+        for s in range(t0, t1):
+            loss += -q * np.log(max(z[t_indices[s]] * inv, 1e-30))
+        for c in range(n_out):
+            z[c] = lr * z[c] * inv
+        for s in range(t0, t1):
+            z[t_indices[s]] -= lr * q
+        for c in range(n_out):
+            bias[c] -= z[c]
+        for p in range(start, end):
+            j = indices[p]
+            v = data[p]
+            for c in range(n_out):
+                W[j, c] -= v * z[c]
+    return loss
+
+
 @njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
 def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
     """Write ``softmax(X W + bias)`` for the CSR rows of ``X`` into ``out`` (n, n_outputs)."""

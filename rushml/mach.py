@@ -65,18 +65,58 @@ def _check_X(X, n_features: int | None = None) -> sp.csr_matrix:
     return X
 
 
-def _check_y(y, n_samples: int, n_classes: int | None) -> tuple[np.ndarray, int]:
-    """Validate single-label targets; return them as int64 and the number of classes.
+def _is_multilabel(y) -> bool:
+    return sp.issparse(y) or (isinstance(y, list | tuple) and len(y) > 0 and np.ndim(y[0]) > 0)
 
-    Multi-label targets (a sparse indicator or a list of label arrays) are
-    recognised and refused with a clear message: the API is ready for them (a
-    later version trains each repetition on the set of buckets a row's labels
-    hash to) but this version is single-label.
+
+def _check_multilabel_y(y, n_samples: int, n_classes: int | None) -> tuple[sp.csr_matrix, int]:
+    """Validate multi-label targets; return a CSR indicator (sorted, 0/1) and the class count.
+
+    ``y`` is a sparse indicator of shape (n_samples, n_classes) or a list of
+    ``n_samples`` arrays of class ids. Rows without labels are allowed (they
+    are skipped in training).
     """
-    if sp.issparse(y) or isinstance(y, list) and y and np.ndim(y[0]) > 0:
-        raise ValueError(
-            "multi-label y (indicator matrix or list of label arrays) is not supported yet"
+    if sp.issparse(y):
+        Y = sp.csr_matrix(y)
+        if Y.shape[0] != n_samples:
+            raise ValueError(
+                f"X and y have different numbers of samples: {n_samples} and {Y.shape[0]}"
+            )
+        if n_classes is not None and Y.shape[1] != n_classes:
+            raise ValueError(f"y has {Y.shape[1]} columns, but n_classes={n_classes}")
+        n_classes = Y.shape[1]
+        Y = Y.copy()
+        Y.eliminate_zeros()
+    else:
+        if len(y) != n_samples:
+            raise ValueError(f"X and y have different numbers of samples: {n_samples} and {len(y)}")
+        rows = [np.asarray(r).ravel() for r in y]
+        for r in rows:
+            if r.size and not np.issubdtype(r.dtype, np.integer):
+                raise ValueError(f"y must hold integer class ids, got dtype {r.dtype}")
+        lengths = np.array([r.size for r in rows], dtype=np.int64)
+        indices = np.concatenate(rows).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
+        if indices.size and indices.min() < 0:
+            raise ValueError(f"labels must be >= 0, got {int(indices.min())}")
+        top = int(indices.max()) + 1 if indices.size else 0
+        if n_classes is None:
+            n_classes = top
+        elif top > n_classes:
+            raise ValueError(f"labels must be < n_classes={n_classes}, got {top - 1}")
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        Y = sp.csr_matrix(
+            (np.ones(indices.size, np.float32), indices, indptr), shape=(n_samples, n_classes)
         )
+    Y.sum_duplicates()
+    Y.sort_indices()
+    Y.data[:] = 1
+    if Y.nnz == 0:
+        raise ValueError("y has no labels: fit needs at least one labelled sample")
+    return Y, n_classes
+
+
+def _check_y(y, n_samples: int, n_classes: int | None) -> tuple[np.ndarray, int]:
+    """Validate single-label targets; return them as int64 and the number of classes."""
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-d (n_samples,), got shape {y.shape}")
@@ -155,18 +195,29 @@ class _ParamsMixin:
 def _fit_softmax(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, seed):
     """Train one softmax regression by per-sample SGD; return ``(W, bias, losses)``.
 
-    Module level so joblib can ship it to any worker (processes, threads, Dask).
+    ``targets`` is an int array (n_samples,) of output ids, or a pair
+    ``(indptr, indices)`` giving each sample's set of outputs (multi-label: the
+    target distribution is uniform over the set). Module level so joblib can
+    ship it to any worker (processes, threads, Dask).
     """
     rng = np.random.default_rng(seed)
     W = np.zeros((X.shape[1], n_outputs), dtype=np.float32)
     bias = np.zeros(n_outputs, dtype=np.float32)
-    targets = np.ascontiguousarray(targets, dtype=np.int64)
+    multi = isinstance(targets, tuple)
+    if multi:
+        t_indptr, t_indices = (np.ascontiguousarray(a, dtype=np.int64) for a in targets)
+    else:
+        targets = np.ascontiguousarray(targets, dtype=np.int64)
+    lr = np.float32(learning_rate)
     losses = []
     for _ in range(n_epochs):
         order = rng.permutation(X.shape[0]).astype(np.int64)
-        loss = _k.softmax_sgd_epoch(
-            X.indptr, X.indices, X.data, targets, order, W, bias, np.float32(learning_rate)
-        )
+        if multi:
+            loss = _k.softmax_sgd_epoch_multi(
+                X.indptr, X.indices, X.data, t_indptr, t_indices, order, W, bias, lr
+            )
+        else:
+            loss = _k.softmax_sgd_epoch(X.indptr, X.indices, X.data, targets, order, W, bias, lr)
         losses.append(loss / X.shape[0])
         if not np.isfinite(loss) or not np.isfinite(W).all():
             raise ValueError(
@@ -226,7 +277,12 @@ class SoftmaxRegression(_ParamsMixin):
         self.random_state = random_state
 
     def fit(self, X, y):
-        """Fit on ``X`` (n_samples, n_features), CSR or dense, and class ids ``y`` (n_samples,).
+        """Fit on ``X`` (n_samples, n_features), CSR or dense, and labels ``y``.
+
+        ``y`` holds one class id per sample (n_samples,), or, for multi-label
+        data, a sparse indicator (n_samples, n_classes) or a list of label
+        arrays; then each sample's target is the uniform distribution over its
+        labels.
 
         Returns
         -------
@@ -237,9 +293,13 @@ class SoftmaxRegression(_ParamsMixin):
         _check_int("n_epochs", self.n_epochs, 1)
         _check_positive("learning_rate", self.learning_rate)
         X = _check_X(X)
-        y, n_classes = _check_y(y, X.shape[0], self.n_classes)
+        if _is_multilabel(y):
+            Y, n_classes = _check_multilabel_y(y, X.shape[0], self.n_classes)
+            targets = (Y.indptr, Y.indices)
+        else:
+            targets, n_classes = _check_y(y, X.shape[0], self.n_classes)
         seed = np.random.default_rng(self.random_state).integers(0, 2**63 - 1)
-        W, b, losses = _fit_softmax(X, y, n_classes, self.n_epochs, self.learning_rate, seed)
+        W, b, losses = _fit_softmax(X, targets, n_classes, self.n_epochs, self.learning_rate, seed)
         self.coef_, self.intercept_, self.loss_curve_ = W, b, losses
         self.n_classes_, self.n_features_in_ = n_classes, X.shape[1]
         return self
@@ -391,8 +451,13 @@ class MACHClassifier(_ParamsMixin):
         X : scipy.sparse matrix or array-like, shape (n_samples, n_features)
             Features; converted to CSR float32. Rows of unit L2 norm suit the
             default learning rate.
-        y : array-like of int, shape (n_samples,)
-            Class ids in ``[0, n_classes)``.
+        y : array-like of int, scipy.sparse matrix or list of array-like of int
+            Shape (n_samples,) for one label per sample; (n_samples, n_classes)
+            for an indicator matrix; a list of n_samples label arrays otherwise.
+            Class ids in ``[0, n_classes)``: one per sample, or for multi-label
+            data an indicator matrix or one array of labels per sample. With
+            several labels, repetition r's target for a sample is the set of
+            buckets its labels hash to (uniform over that set).
 
         Returns
         -------
@@ -400,7 +465,11 @@ class MACHClassifier(_ParamsMixin):
         """
         self._validate_params()
         X = _check_X(X)
-        y, n_classes = _check_y(y, X.shape[0], self.n_classes)
+        multi = _is_multilabel(y)
+        if multi:
+            Y, n_classes = _check_multilabel_y(y, X.shape[0], self.n_classes)
+        else:
+            y, n_classes = _check_y(y, X.shape[0], self.n_classes)
         if self.n_buckets >= n_classes:
             raise ValueError(
                 f"n_buckets must be smaller than the number of classes ({n_classes}), "
@@ -409,10 +478,24 @@ class MACHClassifier(_ParamsMixin):
         rng = np.random.default_rng(self.random_state)
         hash_seed, *rep_seeds = rng.integers(0, 2**63 - 1, size=1 + self.n_repetitions)
         family = UniversalHashFamily(self.n_buckets, self.n_repetitions, random_state=hash_seed)
-        buckets = family(y)  # (R, n): the r-th repetition's meta-class of each sample
+        if multi:
+            # (R, nnz): bucket of every (sample, label) pair; per repetition, the set of
+            # distinct buckets of each sample's labels is its target.
+            label_buckets = family(Y.indices)
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(Y.indptr))
+            targets = []
+            for r in range(self.n_repetitions):
+                T = sp.csr_matrix(
+                    (np.ones(rows.size, np.float32), (rows, label_buckets[r])),
+                    shape=(X.shape[0], self.n_buckets),
+                )
+                T.sum_duplicates()
+                targets.append((T.indptr, T.indices))
+        else:
+            targets = family(y)  # (R, n): the r-th repetition's meta-class of each sample
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_softmax)(
-                X, buckets[r], self.n_buckets, self.n_epochs, self.learning_rate, rep_seeds[r]
+                X, targets[r], self.n_buckets, self.n_epochs, self.learning_rate, rep_seeds[r]
             )
             for r in range(self.n_repetitions)
         )
