@@ -11,9 +11,9 @@ The header line gives the three sizes; each following line holds one sample:
 its comma-separated label ids (possibly none, then the line starts with a
 space), then ``feature:value`` pairs separated by spaces. Ids are zero-based.
 :func:`read_xc` returns the features as CSR and the labels as a CSR indicator
-matrix, ready for :func:`rushml.metrics.precision_at_k`; :func:`first_labels`
-turns multi-label data into the single-label problem the current
-:class:`rushml.mach.MACHClassifier` trains on.
+matrix, ready for :func:`rushml.metrics.precision_at_k` and for
+:meth:`rushml.mach.MACHClassifier.fit` (which takes multi-label targets);
+:func:`first_labels` turns multi-label data into a single-label problem.
 """
 
 from __future__ import annotations
