@@ -131,6 +131,7 @@ class SiteServer:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         self._lock = threading.Lock()
+        self._gzipped: dict[tuple, bytes] = {}
         server = self
 
         class Handler(_GzipHandler):
@@ -150,6 +151,22 @@ class SiteServer:
         """Forget the responses logged so far."""
         with self._lock:
             self.log.clear()
+
+    def compressed(self, path: str, body: bytes) -> bytes:
+        """The gzip encoding of a file, compressed once and then served from memory.
+
+        A CDN such as Read the Docs' keeps compressed copies too; compressing on every
+        request would add server time that Lighthouse counts against the page.
+        """
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._gzipped.get(key)
+        if cached is None:
+            cached = gzip.compress(body, compresslevel=self.gzip_level, mtime=0)
+            with self._lock:
+                self._gzipped[key] = cached
+        return cached
 
     def record(self, sent: Sent) -> None:
         """Log one response (called from the handler threads)."""
@@ -199,7 +216,7 @@ class _GzipHandler(http.server.SimpleHTTPRequestHandler):
             "Accept-Encoding", ""
         )
         if encode:
-            body = gzip.compress(body, compresslevel=self.site.gzip_level, mtime=0)
+            body = self.site.compressed(path, body)
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
