@@ -48,6 +48,17 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 #: axe-core with all its default rules (WCAG 2.0-2.2 A and AA, best practices); none off.
 AXE_RUN = "async () => await axe.run(document, {resultTypes: ['violations']})"
+#: Images load lazily (_templates/page.html); fetch them all now, so that a broken image
+#: shows up as a failed request and the screenshots show every figure.
+LOAD_ALL_IMAGES = """async () => {
+    const images = [...document.images];
+    images.forEach(img => { img.loading = 'eager'; });
+    await Promise.all(images.map(img => img.complete ? null : new Promise(done => {
+        img.addEventListener('load', done);
+        img.addEventListener('error', done);
+        setTimeout(done, 10000);
+    })));
+}"""
 
 
 def _unavailable(reason: str):
@@ -196,6 +207,7 @@ def visits(browser, server, pages, key_pages, axe_js, report) -> dict[str, dict[
         for page in pages:
             current["visit"] = visit = PageVisit(page, mode)
             pg.goto(server.url + page, wait_until="load")
+            pg.evaluate(LOAD_ALL_IMAGES)
             visit.theme = pg.evaluate("document.documentElement.dataset.theme")
             pg.add_script_tag(content=axe_js)
             result = pg.evaluate(AXE_RUN)
