@@ -253,7 +253,7 @@ def main(argv=None):
             f"{res['scores'][c]:>9} ({res['ratio_to_baseline'][c]:.2f})" for c in CATEGORIES
         )
         print(f"{name:<{width}}{cells}")
-    print(f"targets met: {report['all_targets_met']}; wrote {out.relative_to(ROOT)}")
+    print(f"targets met: {report['all_targets_met']}; wrote {out}")
 
 
 if __name__ == "__main__":
