@@ -5,11 +5,12 @@ BIN        = $(VENV)/bin
 SPHINXOPTS ?= -W -n --keep-going
 BUILDDIR   = _build
 
-.PHONY: help html test live linkcheck bench clean
+.PHONY: help html test a11y live linkcheck bench clean
 
 help:
 	@echo "make html       set up $(VENV) if missing, build the site into $(BUILDDIR)/html (strict)"
 	@echo "make test       set up what the tests need, run them"
+	@echo "make a11y       only the browser tests (axe, phone, keyboard, page weight)"
 	@echo "make live       live preview on http://127.0.0.1:8000"
 	@echo "make linkcheck  check external links (needs the internet)"
 	@echo "make bench      run the benchmarks (quick settings), JSON to benchmarks/results/"
@@ -31,6 +32,9 @@ html: $(BIN)/sphinx-build
 
 test: $(VENV)/.test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+a11y: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 live: $(VENV)/.test-deps
 	$(BIN)/sphinx-autobuild -b html $(SPHINXOPTS) --ignore "$(BUILDDIR)/*" --ignore "$(VENV)/*" . $(BUILDDIR)/html
