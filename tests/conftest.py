@@ -47,6 +47,18 @@ def build_site(html: Path, doctrees: Path, cache: Path, *extra: str) -> subproce
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plain_sphinx_output():
+    """Keep colour codes out of the build logs the tests read.
+
+    Sphinx colours its output whenever ``CI`` is true, even into a pipe; the tests
+    match log lines as plain text.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NO_COLOR", "1")
+        yield
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> SiteBuild:
     """Build the whole site once, from a clean state: no environment, no notebook cache."""
