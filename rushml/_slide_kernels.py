@@ -718,3 +718,134 @@ def set_threads(n_jobs):
     else:
         numba.set_num_threads(max(1, min(int(n_jobs), numba.config.NUMBA_NUM_THREADS)))
     return previous
+
+
+# -- prediction: exact scores of retrieved candidates ----------------------------------------
+
+
+@njit(cache=True, fastmath=_FAST)
+def _retrieve_one(
+    i, H, W, b, codes, offsets, items, extra, ids, scores, n_cand, mark
+):  # pragma: no cover - compiled
+    # mark: scratch of one int32 per output neuron, all zero on entry and on exit.
+    hidden = H.shape[1]
+    k = ids.shape[1]
+    for j in range(k):
+        ids[i, j] = -1
+        scores[i, j] = -np.inf
+    size = extra.size
+    for t in range(codes.shape[1]):
+        size += offsets[t, codes[i, t] + 1] - offsets[t, codes[i, t]]
+    seen = np.empty(size, dtype=np.int64)
+    n = 0
+    for e in range(extra.size + codes.shape[1]):
+        if e < extra.size:
+            lo, hi = e, e + 1
+        else:
+            t = e - extra.size
+            lo, hi = offsets[t, codes[i, t]], offsets[t, codes[i, t] + 1]
+        for p in range(lo, hi):
+            x = extra[p] if e < extra.size else items[p]
+            if mark[x] != 0:
+                continue
+            mark[x] = 1
+            seen[n] = x
+            n += 1
+            # Exact score z = w_x . h + b_x; keep the k best (ties: the smaller id first).
+            z = b[x]
+            for d in range(hidden):
+                z += W[x, d] * H[i, d]
+            j = k - 1
+            if z < scores[i, j] or (z == scores[i, j] and x > ids[i, j] >= 0):
+                continue
+            while j > 0 and (z > scores[i, j - 1] or (z == scores[i, j - 1] and x < ids[i, j - 1])):
+                scores[i, j] = scores[i, j - 1]
+                ids[i, j] = ids[i, j - 1]
+                j -= 1
+            scores[i, j] = z
+            ids[i, j] = x
+    for u in range(n):
+        mark[seen[u]] = 0
+    n_cand[i] = n
+
+
+@njit(cache=True)
+def _retrieve_serial(
+    H, W, b, codes, offsets, items, extra, ids, scores, n_cand, marks
+):  # pragma: no cover - compiled
+    for i in range(H.shape[0]):
+        _retrieve_one(i, H, W, b, codes, offsets, items, extra, ids, scores, n_cand, marks[0])
+
+
+@njit(parallel=True, cache=True)
+def _retrieve_parallel(
+    H, W, b, codes, offsets, items, extra, ids, scores, n_cand, marks
+):  # pragma: no cover - compiled
+    n_chunks = marks.shape[0]
+    n = H.shape[0]
+    for chunk in prange(n_chunks):  # one scratch row per chunk of examples
+        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
+            _retrieve_one(
+                i, H, W, b, codes, offsets, items, extra, ids, scores, n_cand, marks[chunk]
+            )
+
+
+def retrieve_topk(H, W, b, codes, offsets, items, extra, k, marks=None):
+    """Top ``k`` of each example among its retrieved candidates, scored exactly.
+
+    The candidates of example ``i`` are ``extra`` (the same for every example)
+    and the neurons stored in its buckets ``codes[i, t]`` of every table ``t``;
+    each distinct candidate ``x`` gets the exact score ``W[x] . H[i] + b[x]``.
+
+    Parameters
+    ----------
+    H : ndarray of float32, shape (n_examples, hidden)
+        Hidden activations.
+    W : ndarray of float32, shape (n_outputs, hidden)
+        Output weights, one row per neuron.
+    b : ndarray of float32, shape (n_outputs,)
+        Output biases.
+    codes : ndarray of int64, shape (n_examples, n_tables)
+        Bucket code of each example in each table (``n_tables`` may be 0).
+    offsets : ndarray of int64, shape (n_tables, n_buckets + 1)
+        Bucket offsets into ``items`` (:attr:`rushml.lsh.LSHTables.offsets_`).
+    items : ndarray of int32, shape (n_stored,)
+        Neuron ids stored in the tables.
+    extra : ndarray of int64, shape (n_extra,)
+        Candidates of every example (may be empty).
+    k : int
+        Neurons returned per example, ``>= 1``.
+    marks : ndarray of int32, shape (n_chunks, n_outputs), optional
+        All-zero scratch (left all-zero), as for :func:`gather_active`.
+
+    Returns
+    -------
+    ids : ndarray of int64, shape (n_examples, k)
+        Best candidates first (ties: smaller id first); ``-1`` where an example
+        had fewer than ``k`` candidates.
+    scores : ndarray of float32, shape (n_examples, k)
+        Their scores (``-inf`` with id ``-1``).
+    n_candidates : ndarray of int64, shape (n_examples,)
+        Distinct candidates scored per example.
+    """
+    n = H.shape[0]
+    ids = np.empty((n, k), dtype=np.int64)
+    scores = np.empty((n, k), dtype=np.float32)
+    n_cand = np.zeros(n, dtype=np.int64)
+    if marks is None:
+        marks = scratch_marks(W.shape[0])
+    run = _retrieve_parallel if _parallel() and marks.shape[0] > 1 else _retrieve_serial
+    run(
+        np.ascontiguousarray(H, dtype=np.float32),
+        W,
+        b,
+        np.ascontiguousarray(codes, dtype=np.int64),
+        offsets,
+        items.astype(np.int32, copy=False),
+        np.ascontiguousarray(extra, dtype=np.int64),
+        ids,
+        scores,
+        n_cand,
+        marks,
+    )
+    return ids, scores, n_cand

@@ -68,6 +68,24 @@ def _labels_csr(y, n_classes):
     return np.arange(y.size + 1, dtype=np.int64), y.astype(np.int64), None
 
 
+def _mips_items(W, b):
+    """Return the neurons ``[w_j, b_j]`` scaled into the unit ball, lifted onto the sphere."""
+    items = np.empty((W.shape[0], W.shape[1] + 2), dtype=np.float32)
+    items[:, :-2], items[:, -2] = W, b
+    norms = np.sqrt(np.einsum("ij,ij->i", items[:, :-1], items[:, :-1], dtype=np.float64))
+    items[:, :-1] /= np.float32(max(norms.max(), 1e-30))
+    items[:, -1] = np.sqrt(np.maximum(0.0, 1.0 - (norms / max(norms.max(), 1e-30)) ** 2))
+    return items
+
+
+def _mips_queries(H):
+    """Return the queries ``[h, 1]``, of unit norm, with a zero last coordinate."""
+    Q = np.zeros((H.shape[0], H.shape[1] + 2), dtype=np.float32)
+    Q[:, :-2], Q[:, -2] = H, 1.0
+    Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    return Q
+
+
 class SlideClassifier:
     """Sparse input -> ReLU hidden layer -> wide softmax layer, trained the SLIDE way.
 
@@ -158,6 +176,11 @@ class SlideClassifier:
         The same in process CPU seconds.
     n_rehash_ : int
         Refills of the tables so far.
+    index_ : dict
+        Set by :meth:`build_index`: the hash functions, tables and prior
+        classes that ``predict_topk(..., candidates="lsh")`` reads.
+    last_candidates_ : ndarray of int64, shape (n_samples,)
+        Classes scored per sample by the last LSH prediction.
 
     References
     ----------
@@ -315,6 +338,7 @@ class SlideClassifier:
         self._step = 0
         self.n_rehash_ = 0
         self._tables = None
+        self.index_ = None  # prediction tables, built by build_index
 
     def _make_hash(self, seed: int):
         if self.hash_family == "dwta":
@@ -624,8 +648,90 @@ class SlideClassifier:
         X = self._check_X(X, fitted=True)
         return self._hidden(X) @ self.W2_.T + self.b2_
 
-    def predict_topk(self, X, k=5, *, chunk_size=None) -> np.ndarray:
-        """Return the ``k`` highest-scoring classes per sample over the full output layer.
+    def build_index(
+        self,
+        *,
+        hash_family=None,
+        n_hashes=None,
+        n_tables=None,
+        bin_size=None,
+        bucket_size=None,
+        n_prior=0,
+        mips=False,
+        random_state=None,
+    ):
+        """Hash the fitted output neurons into fresh tables for LSH prediction.
+
+        The tables of training were filled before the last weight updates; this
+        indexes the final weights, possibly with other ``K`` and ``L``
+        (prediction can afford more candidates per example than a training step).
+        :meth:`predict_topk` with ``candidates="lsh"`` then scores, per example,
+        the neurons its hidden vector retrieves plus ``n_prior`` fixed ones.
+
+        Parameters
+        ----------
+        hash_family, n_hashes, n_tables, bin_size, bucket_size : optional
+            As in the constructor; ``None`` takes the estimator's value.
+        n_prior : int, default=0
+            The ``n_prior`` neurons of largest output bias (the classes the
+            network deems most frequent a priori) are candidates of every
+            example, ``>= 0``.
+        mips : bool, default=False
+            Hash for the largest inner product with the bias included, not for
+            similar direction: neuron ``j`` is indexed as ``[w_j, b_j] / M``
+            (``M`` the largest such norm) with one more coordinate
+            ``sqrt(1 - |[w_j, b_j]|**2 / M**2)``, so every indexed vector has unit
+            norm, and a hidden vector ``h`` is queried as ``[h, 1] / |[h, 1]|``
+            with a zero last coordinate. The angle between them then orders the
+            neurons exactly as ``w_j . h + b_j`` does, and SimHash retrieves the
+            largest logits (simple-LSH); without it, the tables compare
+            directions and ignore the bias.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seed of the hash functions and the insertion order.
+
+        Returns
+        -------
+        self : SlideClassifier
+        """
+        self._check_fitted()
+        params = dict(
+            hash_family=self.hash_family if hash_family is None else hash_family,
+            n_hashes=self.n_hashes if n_hashes is None else n_hashes,
+            n_tables=self.n_tables if n_tables is None else n_tables,
+            bin_size=self.bin_size if bin_size is None else bin_size,
+            bucket_size=self.bucket_size if bucket_size is None else bucket_size,
+        )
+        probe = SlideClassifier(sampling="lsh", bucket_policy="fifo", **params)
+        probe._validate_params()  # the same ranges as the constructor's, named the same
+        if (
+            not isinstance(n_prior, numbers.Integral)
+            or isinstance(n_prior, bool)
+            or not 0 <= n_prior <= self.n_classes_
+        ):
+            raise ValueError(
+                f"n_prior must be an integer in [0, {self.n_classes_}], got {n_prior!r}"
+            )
+        if not isinstance(mips, bool):
+            raise ValueError(f"mips must be True or False, got {mips!r}")
+        rng = np.random.default_rng(random_state)
+        items = _mips_items(self.W2_, self.b2_) if mips else self.W2_
+        hasher = probe._make_hash(int(rng.integers(_SEED_MAX))).fit(items[:1])
+        codes = hasher.hash(items)
+        del items
+        order = rng.permutation(self.n_classes_)
+        tables = LSHTables(
+            n_tables=params["n_tables"],
+            n_buckets=hasher.n_buckets_,
+            bucket_size=params["bucket_size"],
+            policy="fifo",
+            random_state=int(rng.integers(_SEED_MAX)),
+        ).insert(order, codes[order])
+        prior = np.argsort(-self.b2_, kind="stable")[:n_prior].astype(np.int64)
+        self.index_ = {"hash": hasher, "tables": tables, "prior": prior, "mips": mips, **params}
+        return self
+
+    def predict_topk(self, X, k=5, *, chunk_size=None, candidates="all") -> np.ndarray:
+        """Return the ``k`` highest-scoring classes per sample.
 
         Parameters
         ----------
@@ -633,7 +739,17 @@ class SlideClassifier:
         k : int, default=5
             Classes returned per sample, ``1 <= k <= n_classes``.
         chunk_size : int or None, default=None
-            Samples scored at once; ``None`` keeps each score block near 64 MB.
+            Samples scored at once; ``None``: 256 (``candidates="all"``) or
+            1,024 (``"lsh"``).
+        candidates : {"all", "lsh"}, default="all"
+            ``"all"``: exact scores of every class, computed for a block of
+            samples and 8,192 classes at a time, the best ``k`` so far kept per
+            sample (never an ``n_samples`` by ``n_classes`` matrix).
+            ``"lsh"``: exact scores of the classes the sample's hidden vector
+            retrieves from the tables of :meth:`build_index` (built with the
+            training parameters on first use), plus that index's prior
+            classes; a sample with fewer than ``k`` candidates gets ``-1``
+            in the remaining places.
 
         Returns
         -------
@@ -643,19 +759,78 @@ class SlideClassifier:
         self._check_fitted()
         if not isinstance(k, numbers.Integral) or not 1 <= k <= self.n_classes_:
             raise ValueError(f"k must be an integer in [1, {self.n_classes_}], got {k!r}")
+        if candidates not in ("all", "lsh"):
+            raise ValueError(f"candidates must be 'all' or 'lsh', got {candidates!r}")
         X = self._check_X(X, fitted=True)
+        if candidates == "lsh":
+            return self._predict_lsh(X, k, chunk_size or 1024)
         H = self._hidden(X)
-        step = chunk_size or max(1, 16_000_000 // self.n_classes_)
+        step = chunk_size or 256
         out = np.empty((X.shape[0], k), dtype=np.int64)
         for a in range(0, X.shape[0], step):
-            S = H[a : a + step] @ self.W2_.T
-            S += self.b2_
+            out[a : a + step] = self._exact_topk(H[a : a + step], k)
+        return out
+
+    def _exact_topk(self, H, k, class_block=8192):
+        """Top ``k`` of every class for a block of rows, a block of classes at a time.
+
+        Each (rows, class_block) score block stays small enough for the cache; the
+        running best ``k`` per row are merged with each block's (ties: lower id).
+        """
+        n = H.shape[0]
+        rows = np.arange(n)[:, None]
+        best_s = np.full((n, k), -np.inf, dtype=np.float32)
+        best_i = np.full((n, k), -1, dtype=np.int64)
+        for c in range(0, self.n_classes_, class_block):
+            S = H @ self.W2_[c : c + class_block].T
+            S += self.b2_[c : c + class_block]
             if k == 1:
-                out[a : a + step, 0] = S.argmax(axis=1)
+                j = S.argmax(axis=1)
+                s = S[rows[:, 0], j]
+                better = s > best_s[:, 0]
+                best_s[better, 0], best_i[better, 0] = s[better], j[better] + c
                 continue
-            part = np.argpartition(-S, k - 1, axis=1)[:, :k]
-            top = np.take_along_axis(S, part, axis=1)
-            out[a : a + step] = np.take_along_axis(part, np.argsort(-top, axis=1), axis=1)
+            kk = min(k, S.shape[1])
+            part = np.argpartition(-S, kk - 1, axis=1)[:, :kk]
+            cand_s = np.concatenate([best_s, S[rows, part]], axis=1)
+            cand_i = np.concatenate([best_i, part + c], axis=1)
+            # Best score first, then the lower id: a stable sort on the id-ordered pairs.
+            by_id = np.argsort(np.where(cand_i < 0, np.iinfo(np.int64).max, cand_i), axis=1)
+            cand_s, cand_i = cand_s[rows, by_id], cand_i[rows, by_id]
+            order = np.argsort(-cand_s, axis=1, kind="stable")[:, :k]
+            best_s, best_i = cand_s[rows, order], cand_i[rows, order]
+        return best_i
+
+    def _predict_lsh(self, X, k, step):
+        if getattr(self, "index_", None) is None:
+            self.build_index(random_state=self.random_state)
+        index = self.index_
+        marks = getattr(self, "_marks", None)
+        if marks is None or marks.shape[1] != self.n_classes_:
+            marks = self._marks = _k.scratch_marks(self.n_classes_)
+        out = np.empty((X.shape[0], k), dtype=np.int64)
+        counts = np.empty(X.shape[0], dtype=np.int64)
+        previous = _k.set_threads(self.n_jobs)
+        try:
+            for a in range(0, X.shape[0], step):
+                H = self._hidden(X[a : a + step])
+                query = _mips_queries(H) if index["mips"] else H
+                ids, _, n_cand = _k.retrieve_topk(
+                    H,
+                    self.W2_,
+                    self.b2_,
+                    index["hash"].hash(query),
+                    index["tables"].offsets_,
+                    index["tables"].items_,
+                    index["prior"],
+                    k,
+                    marks,
+                )
+                out[a : a + step] = ids
+                counts[a : a + step] = n_cand
+        finally:
+            _k.set_threads(previous)
+        self.last_candidates_ = counts
         return out
 
     def predict(self, X) -> np.ndarray:

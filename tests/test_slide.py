@@ -68,6 +68,20 @@ def adam_rows_reference(W, M, V, rows, ex, coef, src, lr, beta1, beta2, eps, ste
     return W, M, V
 
 
+def retrieve_topk_reference(H, W, b, codes, tables, extra, k):
+    """Union of the prior and the example's buckets, scored in float64, best k (ties: low id)."""
+    out = []
+    for i in range(H.shape[0]):
+        cand = set(extra.tolist())
+        for t in range(codes.shape[1]):
+            cand.update(tables.bucket(t, codes[i, t]).tolist())
+        cand = np.array(sorted(cand), dtype=np.int64)
+        z = W[cand].astype(np.float64) @ H[i].astype(np.float64) + b[cand]
+        order = np.lexsort((cand, -z))[:k]
+        out.append((cand[order].tolist(), cand.size))
+    return out
+
+
 # -- kernels against references -------------------------------------------------------
 
 
@@ -100,6 +114,46 @@ def test_gather_active_kernel_matches_reference_labels_first_vote_cap_and_fill()
         )
         got = [active[i, : n_active[i]].tolist() for i in range(40)]
         assert got == expected
+
+
+def test_retrieve_topk_kernel_matches_reference_union_exact_scores_and_order():
+    rng = np.random.default_rng(5)
+    n_items, n_tables, n_buckets, hidden = 400, 5, 8, 12
+    tables = LSHTables(n_tables=n_tables, n_buckets=n_buckets, bucket_size=30, random_state=0)
+    tables.insert(rng.permutation(n_items), rng.integers(0, n_buckets, (n_items, n_tables)))
+    codes = rng.integers(0, n_buckets, (30, n_tables))
+    H = np.maximum(rng.standard_normal((30, hidden)), 0).astype(np.float32)
+    # Scores on a coarse grid, so ties occur and their order (lower id first) is checked.
+    W = (rng.integers(-3, 4, (n_items, hidden)) / 4).astype(np.float32)
+    b = (rng.integers(-2, 3, n_items) / 4).astype(np.float32)
+    H = np.round(H * 4) / 4
+    for extra, k in ((np.zeros(0, np.int64), 1), (np.array([7, 3, 399], np.int64), 5)):
+        ids, scores, n_cand = kernels.retrieve_topk(
+            H, W, b, codes, tables.offsets_, tables.items_, extra, k
+        )
+        expected = retrieve_topk_reference(H, W, b, codes, tables, extra, k)
+        assert [row.tolist() for row in ids] == [e[0] for e in expected]
+        assert n_cand.tolist() == [e[1] for e in expected]
+        np.testing.assert_allclose(scores, np.sum(W[ids] * H[:, None, :], axis=2) + b[ids])
+
+
+def test_retrieve_topk_pads_with_minus_one_when_candidates_are_fewer_than_k():
+    tables = LSHTables(n_tables=1, n_buckets=4, bucket_size=2, random_state=0)
+    tables.insert(np.arange(3), np.array([[0], [0], [1]]))
+    H = np.ones((1, 2), np.float32)
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    ids, scores, n_cand = kernels.retrieve_topk(
+        H,
+        W,
+        np.zeros(3, np.float32),
+        np.array([[0]]),
+        tables.offsets_,
+        tables.items_,
+        np.zeros(0, np.int64),
+        4,
+    )
+    assert ids.tolist() == [[1, 0, -1, -1]] and n_cand.tolist() == [2]
+    assert np.isneginf(scores[0, 2:]).all()
 
 
 def test_forward_backward_kernel_matches_float64_reference():
@@ -254,6 +308,74 @@ def test_slide_learns_far_above_chance_with_either_hash_family(data, family):
     # a network that learned something beats it clearly (seed 0 gives about +0.3).
     assert p1 > majority + 0.15
     assert net.predict(X[700:710]).shape == (10,)
+
+
+def test_lsh_prediction_with_every_class_as_prior_equals_exact_prediction(data):
+    X, y = data
+    net = _net(n_epochs=2).fit(X[:700], y[:700])
+    exact = net.predict_topk(X[700:], k=3)
+    # Class-blocked chunks of any size give the same answer.
+    assert np.array_equal(net.predict_topk(X[700:], k=3, chunk_size=7), exact)
+    net.build_index(n_prior=200, random_state=0)
+    assert np.array_equal(net.predict_topk(X[700:], k=3, candidates="lsh"), exact)
+    assert np.all(net.last_candidates_ == 200)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_exact_top_k_merged_over_class_blocks_equals_a_full_sort(data, k):
+    X, y = data
+    net = _net(n_epochs=1).fit(X[:300], y[:300])
+    H = net._hidden(net._check_X(X[300:360], fitted=True))
+    S = H.astype(np.float64) @ net.W2_.T.astype(np.float64) + net.b2_
+    ids = np.arange(S.shape[1])
+    expected = np.array([np.lexsort((ids, -row))[:k] for row in S])
+    # Blocks of 13 classes: 16 merges, the last block shorter than k is fine too.
+    got = net._exact_topk(H, k, class_block=13)
+    assert np.array_equal(got, expected)
+
+
+def test_lsh_prediction_scores_a_fraction_of_the_classes_and_keeps_most_of_exact_p_at_1(data):
+    X, y = data
+    net = _net(n_epochs=10, learning_rate=3e-2).fit(X[:700], y[:700])
+    exact = precision_at_k(net.predict_topk(X[700:], k=1), y[700:], 1)
+    net.build_index(n_hashes=1, n_tables=8, bucket_size=64, n_prior=10, random_state=0)
+    lsh = precision_at_k(net.predict_topk(X[700:], k=1, candidates="lsh"), y[700:], 1)
+    assert net.last_candidates_.mean() < 0.6 * 200
+    # 200 test rows: seed 0 keeps about 0.95 of exact P@1; 0.8 leaves room for other seeds.
+    assert lsh >= 0.8 * exact and exact > 0.3
+
+
+def test_lsh_prediction_builds_its_index_on_first_use_and_refit_drops_it(data):
+    X, y = data
+    net = _net(n_epochs=1).fit(X[:300], y[:300])
+    assert net.index_ is None
+    first = net.predict_topk(X[300:340], k=2, candidates="lsh")
+    assert net.index_["n_tables"] == 8 and first.shape == (40, 2)
+    assert np.array_equal(first, net.predict_topk(X[300:340], k=2, candidates="lsh"))
+    net.fit(X[:300], y[:300])
+    assert net.index_ is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_prior": -1}, r"n_prior must be an integer in \[0, 200\], got -1"),
+        ({"n_tables": 0}, "n_tables must be an integer >= 1, got 0"),
+        ({"hash_family": "minhash"}, "hash_family must be one of"),
+    ],
+)
+def test_bad_index_parameters_raise_naming_the_parameter(data, params, message):
+    X, y = data
+    net = _net(n_epochs=1).fit(X[:200], y[:200])
+    with pytest.raises(ValueError, match=message):
+        net.build_index(**params)
+
+
+def test_bad_candidates_value_raises(data):
+    X, y = data
+    net = _net(n_epochs=1).fit(X[:200], y[:200])
+    with pytest.raises(ValueError, match="candidates must be 'all' or 'lsh', got 'tree'"):
+        net.predict_topk(X[:5], candidates="tree")
 
 
 def test_multi_label_targets_spread_the_loss_uniformly_over_the_labels():
