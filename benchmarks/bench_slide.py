@@ -82,8 +82,8 @@ FULL = dict(
     seed=0,
     # Prediction index (fresh tables of the final weights, not the training tables).
     predict_hash_family="simhash",
-    predict_n_hashes=6,
-    predict_n_tables=50,
+    predict_n_hashes=5,  # measured on a trained K = 4 network: K = 6, L = 50 kept 0.85
+    predict_n_tables=100,  # of exact P@1 with 570 candidates; K = 5, L = 100 kept 0.99
     predict_bucket_size=128,
     predict_mips=True,
     predict_n_prior=1000,  # classes of largest output bias scored for every row
@@ -517,16 +517,19 @@ def summarise(results) -> dict:
     }
     if "prediction" in s:
         p = out["prediction"]["slide"]
-        # SLIDE's network, predicted through the hash tables (with the prior), against exact.
-        out["slide_predict_examples_per_s"] = p["lsh_prior"]["examples_per_s"]
-        out["slide_predict_p_at_1_ratio_vs_exact"] = p["lsh_prior"]["p_at_1_ratio_vs_exact"]
+        # SLIDE's network, predicted through fresh hash tables alone, against exact scoring.
+        out["slide_predict_examples_per_s"] = p["lsh"]["examples_per_s"]
+        out["slide_predict_p_at_1_ratio_vs_exact"] = p["lsh"]["p_at_1_ratio_vs_exact"]
         out["slide_exact_predict_examples_per_s"] = p["exact"]["examples_per_s"]
         out["target_predict_2000_per_s_at_098_of_exact_met"] = bool(
+            p["lsh"]["examples_per_s"] >= 2000 and p["lsh"]["p_at_1_ratio_vs_exact"] >= 0.98
+        )
+        out["target_predict_met_with_prior"] = bool(
             p["lsh_prior"]["examples_per_s"] >= 2000
             and p["lsh_prior"]["p_at_1_ratio_vs_exact"] >= 0.98
         )
-        out["target_predict_met_without_prior"] = bool(
-            p["lsh"]["examples_per_s"] >= 2000 and p["lsh"]["p_at_1_ratio_vs_exact"] >= 0.98
+        out["target_predict_met_by_prior_alone"] = bool(
+            p["prior"]["examples_per_s"] >= 2000 and p["prior"]["p_at_1_ratio_vs_exact"] >= 0.98
         )
         out["target_predict_met_by_exact_scoring"] = bool(p["exact"]["examples_per_s"] >= 2000)
     return out
