@@ -176,3 +176,99 @@ def mach_decode_block(probs, buckets, first_class, top_ids, top_scores):  # prag
                 best[pos] = s
                 ids[pos] = first_class + c
                 worst = best[k - 1]
+
+
+@njit(cache=True, nogil=True)
+def prune_rows_count(W, threshold, centres, counts):  # pragma: no cover
+    """First pass of pruning: centre each row of ``W`` on its median, count what survives.
+
+    Softmax is unchanged when a constant is added to one row ``W[j]`` (every
+    logit moves by ``x_j`` times it), so each row is shifted by its median
+    first: most of a row is then near zero and only the weights that set its
+    bucket apart remain. Writes the medians into ``centres`` (n_rows,) and into
+    ``counts`` (n_rows,) the number of entries with ``|W[j, c] - centre| > threshold``.
+    All-zero rows (features never seen in training) are skipped.
+    """
+    n_rows, n_out = W.shape
+    row = np.empty(n_out, dtype=W.dtype)
+    for j in range(n_rows):
+        nonzero = False
+        for c in range(n_out):
+            if W[j, c] != 0:
+                nonzero = True
+                break
+        if not nonzero:
+            centres[j] = 0
+            counts[j] = 0
+            continue
+        for c in range(n_out):
+            row[c] = W[j, c]
+        m = np.median(row)
+        centres[j] = m
+        n = 0
+        for c in range(n_out):
+            if abs(W[j, c] - m) > threshold:
+                n += 1
+        counts[j] = n
+
+
+@njit(cache=True, nogil=True)
+def prune_rows_fill(W, threshold, centres, indptr, indices, data):  # pragma: no cover
+    """Second pass of pruning: write the surviving centred weights as CSR rows.
+
+    ``indptr`` (n_rows + 1,) is the cumulative sum of the counts of
+    :func:`prune_rows_count`; ``indices`` receives each kept weight's column and
+    ``data`` its centred value ``W[j, c] - centres[j]``, columns in increasing order.
+    """
+    n_rows, n_out = W.shape
+    for j in range(n_rows):
+        p = indptr[j]
+        if indptr[j + 1] == p:
+            continue
+        m = centres[j]
+        for c in range(n_out):
+            w = W[j, c] - m
+            if abs(w) > threshold:
+                indices[p] = c
+                data[p] = w
+                p += 1
+
+
+@njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
+def sparse_softmax_forward(
+    indptr, indices, data, w_indptr, w_indices, w_data, bias, n_groups, out
+):  # pragma: no cover
+    """Softmax of ``X W + bias`` in ``n_groups`` separate groups, with ``W`` stored as CSR.
+
+    ``W`` (n_features, n_groups * n_out) is given by ``w_indptr``, ``w_indices``
+    (column ``g * n_out + c``) and ``w_data`` (float32); ``bias`` is
+    (n_groups * n_out,). Each group of ``n_out`` consecutive columns of a row of
+    ``out`` (n, n_groups * n_out) gets its own softmax: one group per MACH
+    repetition. A query's cost is the number of stored weights in its features'
+    rows, not ``nnz * n_groups * n_out``.
+    """
+    n = indptr.size - 1
+    width = out.shape[1]
+    n_out = width // n_groups
+    for i in prange(n):
+        row = out[i]
+        for c in range(width):
+            row[c] = bias[c]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            v = data[p]
+            for q in range(w_indptr[j], w_indptr[j + 1]):
+                row[w_indices[q]] += v * w_data[q]
+        for g in range(n_groups):
+            s0 = g * n_out
+            zmax = row[s0]
+            for c in range(s0 + 1, s0 + n_out):
+                if row[c] > zmax:
+                    zmax = row[c]
+            total = 0.0
+            for c in range(s0, s0 + n_out):
+                row[c] = np.exp(row[c] - zmax)
+                total += row[c]
+            inv = np.float32(1.0 / total)
+            for c in range(s0, s0 + n_out):
+                row[c] *= inv
