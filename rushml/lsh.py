@@ -48,6 +48,8 @@ _MAX_PROBES = 100
 # Dense inputs with at least this many rows (a layer's weight matrix) are hashed by a
 # compiled kernel; fewer rows (a batch of hidden vectors) stay in NumPy. Same codes.
 _COMPILED_ROWS = 4096
+# SimHash projects this many (row, function) pairs at a time (16 MB of float32).
+_HASH_BLOCK = 4_000_000
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -151,14 +153,18 @@ class SimHash:
             raise ValueError(
                 f"X has {X.shape[1]} features, the hash was fitted for {self.n_features_in_}"
             )
-        proj = (
-            X @ self.projections_
-            if sp.issparse(X)
-            else np.asarray(X, np.float32) @ self.projections_
-        )
-        bits = (np.asarray(proj) >= 0).reshape(X.shape[0], self.n_tables, self.n_hashes)
-        shifts = np.arange(self.n_hashes, dtype=np.int64)
-        return (bits.astype(np.int64) << shifts).sum(axis=2)
+        if not sp.issparse(X):
+            X = np.asarray(X, np.float32)
+        weights = np.int64(1) << np.arange(self.n_hashes, dtype=np.int64)
+        codes = np.empty((X.shape[0], self.n_tables), dtype=np.int64)
+        # Rows in chunks: the projections of a whole weight matrix (670,091 rows by
+        # K * L functions) would otherwise take gigabytes at once.
+        step = max(1, _HASH_BLOCK // self.projections_.shape[1])
+        for a in range(0, X.shape[0], step):
+            proj = np.asarray(X[a : a + step] @ self.projections_)
+            bits = (proj >= 0).reshape(proj.shape[0], self.n_tables, self.n_hashes)
+            codes[a : a + step] = bits @ weights  # sum_k bit_k 2**k
+        return codes
 
 
 class DWTAHash:
@@ -409,7 +415,7 @@ class LSHTables:
                 f"codes must lie in [0, n_buckets={self.n_buckets}), got range "
                 f"[{codes.min()}, {codes.max()}]"
             )
-        return codes.astype(np.int64)
+        return codes.astype(np.int64, copy=False)
 
     def insert(self, ids, codes) -> LSHTables:
         """Insert items, item ``i`` into bucket ``codes[i, l]`` of every table ``l``.

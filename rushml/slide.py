@@ -714,18 +714,20 @@ class SlideClassifier:
         if not isinstance(mips, bool):
             raise ValueError(f"mips must be True or False, got {mips!r}")
         rng = np.random.default_rng(random_state)
-        items = _mips_items(self.W2_, self.b2_) if mips else self.W2_
-        hasher = probe._make_hash(int(rng.integers(_SEED_MAX))).fit(items[:1])
-        codes = hasher.hash(items)
-        del items
+        hasher = probe._make_hash(int(rng.integers(_SEED_MAX)))
+        # Neurons in a random order (a full FIFO bucket keeps a random subset), hashed in
+        # that order so no permuted copy of the codes is needed.
         order = rng.permutation(self.n_classes_)
+        items = _mips_items(self.W2_[order], self.b2_[order]) if mips else self.W2_[order]
+        codes = hasher.fit(items[:1]).hash(items)
+        del items
         tables = LSHTables(
             n_tables=params["n_tables"],
             n_buckets=hasher.n_buckets_,
             bucket_size=params["bucket_size"],
             policy="fifo",
             random_state=int(rng.integers(_SEED_MAX)),
-        ).insert(order, codes[order])
+        ).insert(order, codes)
         prior = np.argsort(-self.b2_, kind="stable")[:n_prior].astype(np.int64)
         self.index_ = {"hash": hasher, "tables": tables, "prior": prior, "mips": mips, **params}
         return self

@@ -64,6 +64,19 @@ def test_simhash_table_collision_rate_is_bit_rate_to_the_power_k():
     assert rate == pytest.approx((1 - theta / np.pi) ** k, abs=0.04)
 
 
+def test_simhash_hashes_in_row_chunks_with_the_same_codes(monkeypatch):
+    import rushml.lsh
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((101, 9)).astype(np.float32)
+    h = SimHash(n_hashes=5, n_tables=3, random_state=0).fit(X)
+    bits = (X @ h.projections_ >= 0).reshape(101, 3, 5)
+    expected = (bits.astype(np.int64) << np.arange(5)).sum(axis=2)
+    monkeypatch.setattr(rushml.lsh, "_HASH_BLOCK", 15 * 7)  # 7 rows per chunk, last one short
+    assert np.array_equal(h.hash(X), expected)
+    assert np.array_equal(h.hash(sp.csr_matrix(X)), expected)
+
+
 def test_simhash_codes_lie_in_range_and_sparse_equals_dense():
     X = sp.random(20, 300, density=0.05, random_state=0, format="csr", dtype=np.float32)
     h = SimHash(n_hashes=5, n_tables=7, random_state=0).fit(X)
