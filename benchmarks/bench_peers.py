@@ -19,7 +19,11 @@ worker's process tree, configured and observed threads. Results go to
 
 Methods
 -------
-``mach-R{R}-B{B}``  our MACH (:class:`rushml.mach.MACHClassifier`), a few R x B settings.
+``mach-R{R}-B{B}``  our MACH (:class:`rushml.mach.MACHClassifier`), a few R x B settings,
+                    weights dense (float32).
+``mach-R{R}-B{B}-pruned``
+                    the same, compact: each repetition pruned as soon as it is trained
+                    (``prune_threshold``, default 0.1) and stored sparse in float16.
 ``omikuji``         omikuji's default hyper-parameters (Parabel-like: 3 balanced
                     2-means label trees, linear node classifiers).
 ``napkinxc-plt``    napkinXC's probabilistic label tree, default settings.
@@ -87,8 +91,12 @@ PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "python", "versions", "git_commit"
 # -- the methods ---------------------------------------------------------------------------
 
 
-def default_methods(mach_settings) -> list[dict]:
-    """The method table: name, family and keyword parameters of each worker."""
+def default_methods(mach_settings, compact_settings=(), prune_threshold=0.1) -> list[dict]:
+    """The method table: name, family and keyword parameters of each worker.
+
+    ``mach_settings`` are (R, B) pairs trained with dense float32 weights,
+    ``compact_settings`` pairs pruned at ``prune_threshold`` and stored in float16.
+    """
     methods = [
         {
             "method": f"mach-R{r}-B{b}",
@@ -96,6 +104,19 @@ def default_methods(mach_settings) -> list[dict]:
             "params": {"n_repetitions": r, "n_buckets": b},
         }
         for r, b in mach_settings
+    ]
+    methods += [
+        {
+            "method": f"mach-R{r}-B{b}-pruned",
+            "family": "mach",
+            "params": {
+                "n_repetitions": r,
+                "n_buckets": b,
+                "prune_threshold": prune_threshold,
+                "weight_dtype": "float16",
+            },
+        }
+        for r, b in compact_settings
     ]
     methods += [
         {
@@ -232,17 +253,27 @@ def _train_predict_mach(data, params, threads, model_dir: Path):
     from rushml.xc_io import first_labels
 
     X, y = first_labels(data["X_train"], data["Y_train"])  # MACH is single-label: first label
+    storage = {
+        "prune_threshold": params.get("prune_threshold"),
+        "weight_dtype": params.get("weight_dtype", "float32"),
+    }
     clf = MACHClassifier(
         n_repetitions=params["n_repetitions"],
         n_buckets=params["n_buckets"],
         n_classes=data["n_labels"],
         n_jobs=threads,
         random_state=0,
+        **storage,
     )
     # Compile the Numba kernels first (cached on disk after the first run), so that the
     # timings below measure training and prediction, not the one-off JIT compilation.
     warm = MACHClassifier(
-        n_repetitions=1, n_buckets=2, n_classes=data["n_labels"], n_epochs=1, random_state=0
+        n_repetitions=1,
+        n_buckets=2,
+        n_classes=data["n_labels"],
+        n_epochs=1,
+        random_state=0,
+        **storage,
     ).fit(X[:64], y[:64])
     warm.predict_topk(data["X_test"][:2], k=TOP_K)
     t0 = time.perf_counter()
@@ -687,7 +718,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-test", type=int, default=None, help="score only the first N test rows of --xc-test"
     )
-    p.add_argument("--mach", nargs="+", default=["4x256", "8x512"], help="MACH settings RxB")
+    p.add_argument(
+        "--mach", nargs="+", default=["4x256", "8x512"], help="MACH settings RxB, dense weights"
+    )
+    p.add_argument(
+        "--mach-pruned",
+        nargs="*",
+        default=["4x256", "8x32"],
+        help="MACH settings RxB pruned at --prune-threshold and stored in float16",
+    )
+    p.add_argument(
+        "--prune-threshold",
+        type=float,
+        default=0.1,
+        help="prune_threshold of the --mach-pruned settings",
+    )
     p.add_argument("--methods", nargs="+", default=None, help="run only these method names")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads per method")
     p.add_argument(
@@ -754,8 +799,11 @@ def problems_from_args(args) -> list[dict]:
 def run(args, argv) -> dict:
     if args.pecos_venv:
         make_pecos_venv()
-    mach_settings = [tuple(int(v) for v in s.lower().split("x")) for s in args.mach]
-    methods = default_methods(mach_settings)
+
+    def settings(texts):
+        return [tuple(int(v) for v in t.lower().split("x")) for t in texts]
+
+    methods = default_methods(settings(args.mach), settings(args.mach_pruned), args.prune_threshold)
     if args.methods:
         methods = [m for m in methods if m["method"] in set(args.methods)]
     mem_cap = int(args.mem_cap * 2**30)
