@@ -20,6 +20,20 @@ missing field in a problem or a method row, or missing provenance stops the
 build with a :class:`BenchmarkResultsError` that names the file and each
 missing field. The page is rebuilt when the JSON changes.
 
+A sibling directive, ``slide-benchmark-results``, renders the results of
+``benchmarks/bench_slide.py`` (one network, several trainers, and the ways of
+predicting with each trained network)::
+
+    ```{slide-benchmark-results} /benchmarks/results/slide.json
+    ```
+
+It writes the same provenance paragraph, a training table (a row per trainer:
+seconds and CPU seconds per epoch, speed-up over the fastest dense trainer,
+active outputs, P@1, peak memory), a prediction table (a row per trainer and
+way of predicting: examples per second, P@1, its ratio to exact scoring,
+classes scored) and one chart of time, memory and prediction. Its schema is
+checked the same way, with the same error.
+
 The extension knows nothing of the benchmark code: the fields it requires are
 declared here and a test checks that the benchmark writes them all.
 """
@@ -86,6 +100,27 @@ def _missing(mapping, fields, where: str) -> list[str]:
     return [f"{where}: missing field '{f}'" for f in fields if f not in mapping]
 
 
+def validate_provenance(data: dict, rel: str) -> list[str]:
+    """Return the problems of a results document's ``provenance`` (empty when complete)."""
+    out: list[str] = []
+    prov = data.get("provenance")
+    if not isinstance(prov, dict):
+        return [f"{rel}: missing field 'provenance' (date, CPU, versions, commit, BLAS)"]
+    out += _missing(prov, PROVENANCE_FIELDS, f"{rel}: provenance")
+    for field in PROVENANCE_FIELDS:
+        if field in prov and prov[field] in (None, "", [], {}):
+            out.append(f"{rel}: provenance: field '{field}' is empty")
+    versions = prov.get("versions")
+    if isinstance(versions, dict):
+        out += _missing(versions, VERSION_FIELDS, f"{rel}: provenance.versions")
+    blas = prov.get("blas")
+    if isinstance(blas, list):
+        for i, entry in enumerate(blas):
+            if isinstance(entry, dict):
+                out += _missing(entry, BLAS_FIELDS, f"{rel}: provenance.blas[{i}]")
+    return out
+
+
 def validate_results(data, rel: str) -> list[str]:
     """Return every problem of a results document (empty when it is complete).
 
@@ -103,23 +138,7 @@ def validate_results(data, rel: str) -> list[str]:
     """
     if not isinstance(data, dict):
         return [f"{rel}: expected a JSON object at the top level"]
-    out: list[str] = []
-    prov = data.get("provenance")
-    if not isinstance(prov, dict):
-        out.append(f"{rel}: missing field 'provenance' (date, CPU, versions, commit, BLAS)")
-    else:
-        out += _missing(prov, PROVENANCE_FIELDS, f"{rel}: provenance")
-        for field in PROVENANCE_FIELDS:
-            if field in prov and prov[field] in (None, "", [], {}):
-                out.append(f"{rel}: provenance: field '{field}' is empty")
-        versions = prov.get("versions")
-        if isinstance(versions, dict):
-            out += _missing(versions, VERSION_FIELDS, f"{rel}: provenance.versions")
-        blas = prov.get("blas")
-        if isinstance(blas, list):
-            for i, entry in enumerate(blas):
-                if isinstance(entry, dict):
-                    out += _missing(entry, BLAS_FIELDS, f"{rel}: provenance.blas[{i}]")
+    out = validate_provenance(data, rel)
     problems = data.get("problems")
     if not isinstance(problems, list) or not problems:
         out.append(f"{rel}: missing field 'problems' (a non-empty list)")
@@ -156,15 +175,18 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def load_results(path: Path, rel: str) -> dict:
-    """Read and validate a results file; raise :class:`BenchmarkResultsError` on any problem."""
+def load_results(path: Path, rel: str, validate=None) -> dict:
+    """Read and validate a results file; raise :class:`BenchmarkResultsError` on any problem.
+
+    ``validate`` is the schema check (:func:`validate_results` unless given).
+    """
     if not path.is_file():
         raise BenchmarkResultsError(f"{rel}: benchmark results file not found")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise BenchmarkResultsError(f"{rel}: not valid JSON: {err}") from None
-    problems = validate_results(data, rel)
+    problems = (validate or validate_results)(data, rel)
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         raise BenchmarkResultsError(f"{count} in {rel}:\n" + "\n".join(problems))
@@ -182,10 +204,16 @@ def _num(value, digits: int) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def provenance_paragraph(prov: dict) -> nodes.paragraph:
+PEERS_NOTE = (
+    "These are committed benchmark results: the peer libraries do not run while the site builds."
+)
+
+
+def provenance_paragraph(prov: dict, note: str = PEERS_NOTE) -> nodes.paragraph:
     """One sentence: when, where, which code and which libraries measured the results.
 
-    The command is a literal, so ``--flags`` are not typeset as dashes.
+    The command is a literal, so ``--flags`` are not typeset as dashes; ``note``
+    closes the paragraph (why the numbers are committed rather than measured).
     """
     versions = ", ".join(f"{k} {v}" for k, v in prov["versions"].items() if v)
     blas = "; ".join(
@@ -200,10 +228,7 @@ def provenance_paragraph(prov: dict) -> nodes.paragraph:
         "Command: "
     )
     para += nodes.literal(prov["command"], prov["command"])
-    para += nodes.Text(
-        ". These are committed benchmark results: the peer libraries do not run while the "
-        "site builds."
-    )
+    para += nodes.Text(f". {note}")
     return para
 
 
@@ -552,6 +577,315 @@ class BenchmarkResultsDirective(SphinxDirective):
         return [container]
 
 
+# -- SLIDE: one network, several trainers, several ways of predicting ------------------------
+
+SLIDE_CONFIG_FIELDS = (
+    "n_features",
+    "n_classes",
+    "hidden_size",
+    "n_train",
+    "n_test",
+    "n_epochs",
+    "batch_size",
+)
+SLIDE_TRAINER_FIELDS = ("epoch_seconds", "epoch_cpu_seconds", "p_at_1", "peak_rss_bytes")
+SLIDE_PREDICTION_WAYS = ("exact", "lsh", "lsh_prior", "prior")
+SLIDE_PREDICTION_FIELDS = ("n_queries", "index", *SLIDE_PREDICTION_WAYS)
+SLIDE_WAY_FIELDS = ("examples_per_s", "p_at_1", "seconds")
+SLIDE_SUMMARY_FIELDS = ("seconds_per_epoch", "fastest_dense", "p_at_1")
+SLIDE_NOTE = (
+    "These are committed benchmark results: training the full-size network with every "
+    "trainer takes minutes, so it does not run while the site builds."
+)
+SLIDE_WAY_NAMES = {
+    "exact": "exact (every class)",
+    "lsh": "LSH candidates",
+    "lsh_prior": "LSH + prior",
+    "prior": "prior only",
+}
+
+
+def validate_slide_results(data, rel: str) -> list[str]:
+    """Return every problem of a SLIDE results document (empty when it is complete).
+
+    Parameters
+    ----------
+    data : object
+        The parsed JSON document (as ``benchmarks/bench_slide.py`` writes it).
+    rel : str
+        The file's name, used in the messages.
+
+    Returns
+    -------
+    list of str
+        One message per problem, each naming the file, the place and the field.
+    """
+    if not isinstance(data, dict):
+        return [f"{rel}: expected a JSON object at the top level"]
+    out = validate_provenance(data, rel)
+    config = data.get("config")
+    if not isinstance(config, dict):
+        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
+    else:
+        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
+    results = data.get("results")
+    if not isinstance(results, dict) or not results:
+        out.append(f"{rel}: missing field 'results' (an object with a member per trainer)")
+        results = {}
+    for name in ("slide",):
+        if results and name not in results:
+            out.append(f"{rel}: results: missing field '{name}' (the SLIDE trainer)")
+    if results and not {"dense", "torch"} & set(results):
+        out.append(f"{rel}: results: missing field 'dense' or 'torch' (a dense trainer)")
+    for name, res in results.items():
+        at = f"{rel}: results.{name}"
+        if not isinstance(res, dict):
+            out.append(f"{at} is not an object")
+            continue
+        out += _missing(res, SLIDE_TRAINER_FIELDS, at)
+        for field in ("epoch_seconds", "epoch_cpu_seconds", "p_at_1"):
+            value = res.get(field)
+            if field in res and (
+                not isinstance(value, list) or not value or not all(map(_is_number, value))
+            ):
+                out.append(f"{at}: field '{field}' must be a non-empty list of numbers")
+        if "peak_rss_bytes" in res and not _is_number(res["peak_rss_bytes"]):
+            out.append(f"{at}: field 'peak_rss_bytes' must be a number")
+        pred = res.get("prediction")
+        if name == "slide" and pred is None:
+            out.append(f"{at}: missing field 'prediction'")
+        if not isinstance(pred, dict):
+            continue
+        out += _missing(pred, SLIDE_PREDICTION_FIELDS, f"{at}.prediction")
+        for way in SLIDE_PREDICTION_WAYS:
+            if isinstance(pred.get(way), dict):
+                out += _missing(pred[way], SLIDE_WAY_FIELDS, f"{at}.prediction.{way}")
+                for field in SLIDE_WAY_FIELDS:
+                    if field in pred[way] and not _is_number(pred[way][field]):
+                        out.append(f"{at}.prediction.{way}: field '{field}' must be a number")
+    summary = data.get("summary")
+    if not isinstance(summary, dict):
+        out.append(f"{rel}: missing field 'summary'")
+    else:
+        out += _missing(summary, SLIDE_SUMMARY_FIELDS, f"{rel}: summary")
+    return out
+
+
+def slide_config_paragraph(config: dict) -> nodes.paragraph:
+    """One sentence: the network and the data the trainers shared."""
+    text = (
+        f"Network: {config['n_features']:,} sparse input features, {config['hidden_size']:,} "
+        f"ReLU units, {config['n_classes']:,} softmax outputs; {config['n_train']:,} generated "
+        f"training rows, {config['n_test']:,} test rows (also the prediction queries), "
+        f"{config['n_epochs']} epochs of batches of {config['batch_size']}."
+    )
+    return nodes.paragraph(text, text, classes=["portfolio-bench-config"])
+
+
+def _table(title: str, head: list[str], rows: list[list[str]]) -> nodes.table:
+    table = nodes.table(classes=["portfolio-bench-table", "portfolio-bench-slide"])
+    table += nodes.title(title, title)
+    group = nodes.tgroup(cols=len(head))
+    table += group
+    for _ in head:
+        group += nodes.colspec(colwidth=1)
+    thead = nodes.thead()
+    group += thead
+    thead += _row(head)
+    body = nodes.tbody()
+    group += body
+    for cells in rows:
+        body += _row(cells)
+    return table
+
+
+def slide_training_table(data: dict) -> nodes.table:
+    """Build the training table: per trainer, time per epoch, speed-up, P@1, peak memory."""
+    results, summary = data["results"], data["summary"]
+    fastest = summary["fastest_dense"]
+    dense_s = _mean(results[fastest]["epoch_seconds"]) if fastest in results else None
+    rows = []
+    for name, res in results.items():
+        per_epoch = _mean(res["epoch_seconds"])
+        active = res.get("mean_active")
+        rows.append(
+            [
+                name,
+                _num(per_epoch, 2),
+                _num(_mean(res["epoch_cpu_seconds"]), 2),
+                f"{dense_s / per_epoch:.2f}×" if dense_s else "–",
+                "–" if active is None else f"{active:,.0f}",
+                _num(res["p_at_1"][-1], 3),
+                _mib(res["peak_rss_bytes"]),
+            ]
+        )
+    head = [
+        "trainer",
+        "s per epoch",
+        "CPU s per epoch",
+        f"speed-up over {fastest}",
+        "mean active outputs",
+        "P@1 (last epoch)",
+        "peak RSS (MiB)",
+    ]
+    return _table("Training: seconds per epoch, accuracy and peak memory per trainer", head, rows)
+
+
+def slide_prediction_table(data: dict) -> nodes.table:
+    """Build the prediction table: per trainer and way, throughput, P@1, ratio to exact."""
+    rows = []
+    for name, res in data["results"].items():
+        pred = res.get("prediction")
+        if not isinstance(pred, dict):
+            continue
+        exact = pred["exact"]["p_at_1"]
+        for way in SLIDE_PREDICTION_WAYS:
+            got = pred[way]
+            cand = got.get("mean_candidates")
+            rows.append(
+                [
+                    name,
+                    SLIDE_WAY_NAMES[way],
+                    f"{got['examples_per_s']:,.0f}",
+                    _num(got["p_at_1"], 3),
+                    f"{got['p_at_1'] / exact:.3f}" if exact else "–",
+                    f"{data['config']['n_classes']:,}" if way == "exact" else _num(cand, 0),
+                ]
+            )
+    head = ["network of", "prediction", "examples / s", "P@1", "× exact P@1", "classes scored"]
+    return _table(
+        "Prediction of the top class: examples per second and P@1 of each way", head, rows
+    )
+
+
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def slide_chart_svg(data: dict, salt: str) -> str:
+    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    results = data["results"]
+    names = list(results)
+    colors = matplotlib.colormaps["tab10"].colors
+    color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    with matplotlib.rc_context(
+        {"svg.hashsalt": salt, "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10}
+    ):
+        fig = Figure(figsize=(11.5, 3.4), facecolor="white", layout="constrained")
+        FigureCanvasSVG(fig)
+        ax_t, ax_m, ax_p = (fig.add_subplot(1, 3, i + 1) for i in range(3))
+        ypos = list(range(len(names)))[::-1]
+        per_epoch = [_mean(results[n]["epoch_seconds"]) for n in names]
+        peak = [results[n]["peak_rss_bytes"] / 2**20 for n in names]
+        # Time: a dot per trainer on a logarithmic axis, with a stem from the left edge.
+        low = min(per_epoch) / 2
+        ax_t.hlines(ypos, low, per_epoch, colors=[color[n] for n in names], linewidth=2)
+        ax_t.scatter(per_epoch, ypos, color=[color[n] for n in names], zorder=3)
+        ax_t.set_xscale("log")
+        ax_t.set_xlim(low, max(per_epoch) * 2)
+        ax_t.set_xlabel("seconds per epoch (logarithmic)")
+        # Memory: bars on a linear axis, with the 4 GiB target.
+        ax_m.barh(ypos, peak, color=[color[n] for n in names])
+        ax_m.axvline(4096, color="black", linestyle="--", linewidth=1)
+        ax_m.text(4096 * 0.98, ypos[-1] - 0.4, "4 GiB target", fontsize=8, ha="right")
+        ax_m.set_xlim(0, max(max(peak), 4096) * 1.1)
+        ax_m.set_xlabel("peak resident memory (MiB)")
+        for ax in (ax_t, ax_m):
+            ax.set_yticks(ypos, names)
+            ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        # Prediction: throughput against P@1 relative to exact scoring, per network and way.
+        markers = dict(zip(SLIDE_PREDICTION_WAYS, "osD^", strict=True))
+        for name in names:
+            pred = results[name].get("prediction")
+            if not isinstance(pred, dict):
+                continue
+            exact = pred["exact"]["p_at_1"] or 1.0
+            for way in SLIDE_PREDICTION_WAYS:
+                ax_p.plot(
+                    [pred[way]["examples_per_s"]],
+                    [pred[way]["p_at_1"] / exact],
+                    marker=markers[way],
+                    color=color[name],
+                    linestyle="none",
+                    markersize=6,
+                    alpha=0.85,
+                )
+        ax_p.set_xscale("log")
+        ax_p.axvline(2000, color="black", linestyle="--", linewidth=1)
+        ax_p.axhline(0.98, color="black", linestyle=":", linewidth=1)
+        ax_p.set_xlabel("prediction, examples per second (logarithmic)")
+        ax_p.set_ylabel("P@1 / P@1 of exact scoring")
+        ax_p.grid(True, color="#dddddd", linewidth=0.6)
+        for ax in (ax_t, ax_p):
+            ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        for ax in (ax_t, ax_m, ax_p):
+            ax.set_facecolor("white")
+            ax.tick_params(colors="black")
+            for side in ax.spines.values():
+                side.set_color("#444444")
+        handles = [
+            Line2D([], [], marker="s", color=color[n], linestyle="none", label=n) for n in names
+        ] + [
+            Line2D([], [], marker=markers[w], color="#444444", linestyle="none", label=label)
+            for w, label in SLIDE_WAY_NAMES.items()
+        ]
+        fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+    svg = buf.getvalue()
+    return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}")
+
+
+class SlideBenchmarkDirective(SphinxDirective):
+    """Render the committed results of ``benchmarks/bench_slide.py``.
+
+    The argument is the file, as for ``benchmark-results``. Option
+    ``:no-charts:`` leaves the chart out.
+    """
+
+    required_arguments = 1
+    option_spec = {"no-charts": lambda arg: True}
+
+    def run(self) -> list[nodes.Node]:
+        """Validate the file, then return provenance, the two tables and the chart."""
+        rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
+        self.env.note_dependency(path)
+        data = load_results(Path(path), rel, validate_slide_results)
+        container = nodes.container(classes=["portfolio-bench"])
+        container += provenance_paragraph(data["provenance"], SLIDE_NOTE)
+        container += slide_config_paragraph(data["config"])
+        container += slide_training_table(data)
+        container += slide_prediction_table(data)
+        if "no-charts" not in self.options:
+            salt = hashlib.sha1(f"{self.env.docname}:{rel}:slide".encode()).hexdigest()[:12]
+            names = ", ".join(data["results"])
+            alt = (
+                "Three charts. Left: seconds per training epoch of each trainer "
+                f"({names}) on a logarithmic axis. Middle: peak resident memory of each "
+                "trainer's process, with the 4 GiB target. Right: prediction throughput "
+                "(examples per second, logarithmic) against P@1 relative to exact scoring, "
+                "one marker per trainer and way of predicting, with the 2,000 per second and "
+                "0.98 targets."
+            )
+            caption = (
+                "Training time per epoch (left, logarithmic axis), peak memory (middle) and "
+                "prediction (right: throughput against P@1 relative to exact scoring of the "
+                "same network; dashed and dotted lines mark the targets), from the committed "
+                "results."
+            )
+            container += figure_node(
+                slide_chart_svg(data, salt), alt, caption, f"bench-slide-{salt}"
+            )
+        return [container]
+
+
 CSS = "portfolio-benchmarks.css"
 
 
@@ -570,8 +904,9 @@ def _write_css(app: Sphinx, exc) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    """Register the ``benchmark-results`` directive and its small stylesheet."""
+    """Register the ``benchmark-results`` directives and their small stylesheet."""
     app.add_directive("benchmark-results", BenchmarkResultsDirective)
+    app.add_directive("slide-benchmark-results", SlideBenchmarkDirective)
     app.add_css_file(CSS)
     app.connect("build-finished", _write_css)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -18,6 +18,7 @@ from portfolio.benchmarks import (
     chart_svg,
     load_results,
     validate_results,
+    validate_slide_results,
 )
 
 ROOTS = Path(__file__).parent / "roots"
@@ -288,3 +289,114 @@ def test_targets_parse_into_field_operator_value():
     assert parse_compare(" mach-R4-B256 / omikuji ") == ("mach-R4-B256", "omikuji")
     with pytest.raises(ValueError, match="expected 'method / reference'"):
         parse_compare("mach-R4-B256")
+
+
+# -- the SLIDE results (slide-benchmark-results) -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slide_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bench-slide")
+    src = base / "src"
+    shutil.copytree(ROOTS / "bench-slide", src)
+    proc = build(src, base / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    soup = BeautifulSoup((base / "html" / "index.html").read_text(), "html.parser")
+    return soup, json.loads((src / "results.json").read_text())
+
+
+@pytest.fixture()
+def slide_results():
+    return json.loads((ROOTS / "bench-slide" / "results.json").read_text())
+
+
+def test_slide_results_render_provenance_config_and_a_row_per_trainer(slide_site):
+    soup, data = slide_site
+    prov = soup.select_one(".portfolio-bench-provenance").get_text(" ", strip=True)
+    assert data["provenance"]["date"] in prov and data["provenance"]["git_commit"][:12] in prov
+    assert "does not run while the site builds" in prov
+    assert (
+        soup.select_one(".portfolio-bench-provenance code").get_text()
+        == (data["provenance"]["command"])
+    )
+    config = soup.select_one(".portfolio-bench-config").get_text()
+    assert f"{data['config']['n_classes']:,} softmax outputs" in config
+    training, prediction = soup.select("table.portfolio-bench-slide")
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in training.tbody("tr")]
+    assert [r[0] for r in rows] == list(data["results"])
+    for cells, res in zip(rows, data["results"].values(), strict=True):
+        assert cells[5] == f"{res['p_at_1'][-1]:.3f}"
+        assert cells[6] == f"{res['peak_rss_bytes'] / 2**20:,.1f}"
+    # four ways of predicting per trained network, each with its ratio to exact scoring
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in prediction.tbody("tr")]
+    assert len(rows) == 4 * sum("prediction" in r for r in data["results"].values())
+    lsh = data["results"]["slide"]["prediction"]["lsh"]
+    exact = data["results"]["slide"]["prediction"]["exact"]
+    row = next(r for r in rows if r[:2] == ["slide", "LSH candidates"])
+    assert row[2] == f"{lsh['examples_per_s']:,.0f}"
+    assert row[4] == f"{lsh['p_at_1'] / exact['p_at_1']:.3f}"
+
+
+def test_slide_results_chart_has_alt_text_caption_and_unique_ids(slide_site):
+    soup, data = slide_site
+    (figure,) = soup.select("figure.portfolio-bench-figure")
+    svg = figure.find("svg")
+    assert svg["role"] == "img" and all(name in svg["aria-label"] for name in data["results"])
+    assert "4 GiB target" in svg.get_text(" ")
+    ids = [tag["id"] for tag in soup.select("svg [id]")]
+    assert len(ids) == len(set(ids))
+
+
+def test_committed_slide_results_are_complete():
+    data = json.loads((ROOT / "benchmarks" / "results" / "slide.json").read_text())
+    assert validate_slide_results(data, "slide.json") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (("provenance", "command"), "r.json: provenance: missing field 'command'"),
+        (("provenance", "date"), "r.json: provenance: missing field 'date'"),
+        (("config", "n_classes"), "r.json: config: missing field 'n_classes'"),
+        (
+            ("results", "slide", "peak_rss_bytes"),
+            "r.json: results.slide: missing field 'peak_rss_bytes'",
+        ),
+        (("results", "slide", "prediction"), "r.json: results.slide: missing field 'prediction'"),
+        (
+            ("results", "slide", "prediction", "lsh", "p_at_1"),
+            "r.json: results.slide.prediction.lsh: missing field 'p_at_1'",
+        ),
+        (("results", "dense"), "r.json: results: missing field 'dense' or 'torch'"),
+        (("summary", "fastest_dense"), "r.json: summary: missing field 'fastest_dense'"),
+        (("provenance",), "r.json: missing field 'provenance'"),
+    ],
+)
+def test_each_missing_slide_field_is_named(slide_results, path, message):
+    node = slide_results
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    problems = validate_slide_results(slide_results, "r.json")
+    assert any(p.startswith(message) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (("results", "slide", "peak_rss_bytes"), "results.slide: missing field 'peak_rss_bytes'"),
+        (("provenance", "git_commit"), "results.json: provenance: missing field 'git_commit'"),
+    ],
+)
+def test_slide_results_missing_a_field_or_provenance_fail_the_build(tmp_path, path, message):
+    src = copy_root("bench-slide", tmp_path)
+    data = json.loads((src / "results.json").read_text())
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    (src / "results.json").write_text(json.dumps(data))
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "Benchmark results error" in log and message in log
