@@ -415,8 +415,11 @@ def main():
     n_random = n_active(cfg) - 1
     for method in methods:
         print(f"[bench_slide] {method} ...", flush=True)
+        load_before = list(os.getloadavg())
         with ctx.Pool(1) as pool:
             res = pool.apply(run_one, (method, cfg, n_random))
+        # The machine may be shared: the load around each trainer says how much.
+        res["load_average_before"], res["load_average_after"] = load_before, list(os.getloadavg())
         if method == "slide":  # random sampling gets SLIDE's measured active count
             n_random = max(1, round(res["mean_active"]) - 1)  # minus the label
             report["config"]["n_random_sampled"] = n_random
