@@ -7,7 +7,17 @@ and where the paper states it, the notebook's ``assert`` that checks it, the glu
 the value the notebook measures, and the comparison that decides pass or fail. The
 measured value is never typed in the file: it is read from the notebook's glued outputs.
 
-- ``{claims-table}`` renders every claim (option ``:paper: KEY`` for one paper's rows).
+Some claims cannot be re-measured while the site builds (peer libraries, minutes of
+training at full scale): those live under ``benchmark_claims`` in the same file, and
+name a committed benchmark results JSON and the JSON path of the measured value
+(optionally divided by the value at a second path). They are shown apart, marked as
+benchmark results with the file's date and commit, with pass or fail computed from
+the JSON against the entry's target; a missing file, path or provenance stops the
+build, naming the claims file, the entry and the field. A missed target does not:
+it is a committed measurement, reported as it is.
+
+- ``{claims-table}`` renders every claim (option ``:paper: KEY`` for one paper's rows,
+  with ``:benchmarks:`` for that paper's benchmark rows instead).
 - Each paper page whose header names a paper with claims shows that paper's rows.
 - Each entry of the publications list gets a status badge: *claims hold*, *drifted*
   (a measured value misses its comparison, or is missing), *no demo*, linking to its rows.
@@ -15,6 +25,7 @@ measured value is never typed in the file: it is read from the notebook's glued 
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import re
@@ -43,6 +54,14 @@ _COMPARISON = re.compile(
 )
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
 _SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
+def _number_format(value: str) -> str:
+    try:
+        format(1.5, value)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a number format ({error})") from None
+    return value
 
 
 class Claim(BaseModel):
@@ -103,11 +122,7 @@ class Claim(BaseModel):
     @field_validator("format")
     @classmethod
     def _format(cls, value: str) -> str:
-        try:
-            format(1.5, value)
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not a number format ({error})") from None
-        return value
+        return _number_format(value)
 
     @model_validator(mode="after")
     def _comparison_needs_glue(self) -> Claim:
@@ -175,6 +190,267 @@ def load_claims(path: Path, label: str | None = None) -> list[Claim]:
     return claims
 
 
+# -- Benchmark claims: measured values read from committed results JSON -------------------
+
+_BENCH_COMPARISON = re.compile(r"^(?P<op>>=|<=|>|<|==)\s*(?P<number>[-+]?[0-9.]+(?:e[-+]?\d+)?)$")
+#: One step of a JSON path: a key, then any number of ``[index]`` or ``[field=value]``.
+_PATH_STEP = re.compile(r"(?P<key>[A-Za-z_][\w-]*)(?P<selectors>(?:\[[^\]]+\])*)")
+_SELECTOR = re.compile(r"\[([^\]]+)\]")
+#: Provenance a results file must carry for its rows to say when and from what they came.
+BENCH_PROVENANCE = ("date", "git_commit")
+
+
+def _path_steps(path: str) -> list[tuple[str, list[str]]]:
+    """Split ``a.b[0].c[name=x]`` into ``[("a", []), ("b", ["0"]), ("c", ["name=x"])]``."""
+    steps = []
+    rest = path
+    while rest:
+        match = _PATH_STEP.match(rest)
+        if match is None:
+            raise ValueError(f"{path!r} is not a JSON path like 'summary.speedup' or 'a[k=v].b'")
+        steps.append((match["key"], _SELECTOR.findall(match["selectors"])))
+        rest = rest[match.end() :]
+        if rest.startswith("."):
+            rest = rest[1:]
+            if not rest:
+                raise ValueError(f"{path!r} ends with '.'")
+        elif rest:
+            raise ValueError(f"{path!r} is not a JSON path like 'summary.speedup' or 'a[k=v].b'")
+    return steps
+
+
+def json_path(data: Any, path: str) -> Any:
+    """Return the value at ``path`` in a parsed JSON document.
+
+    Steps are separated by dots; a list is entered with ``[3]`` (an index) or
+    ``[field=value]`` (the one element whose ``field``, as text, is ``value``).
+    Raises :class:`KeyError` with the place where the path stops.
+    """
+    node, done = data, ""
+    for key, selectors in _path_steps(path):
+        if not isinstance(node, dict) or key not in node:
+            raise KeyError(f"no key {key!r} under {done or 'the top level'}")
+        node, done = node[key], f"{done}.{key}" if done else key
+        for sel in selectors:
+            if not isinstance(node, list):
+                raise KeyError(f"{done} is not a list, so [{sel}] selects nothing")
+            if "=" in sel:
+                field, value = (part.strip() for part in sel.split("=", 1))
+                found = [x for x in node if isinstance(x, dict) and str(x.get(field)) == value]
+                if len(found) != 1:
+                    what = "no element" if not found else f"{len(found)} elements"
+                    raise KeyError(f"{what} of {done} with {field} = {value!r}")
+                node = found[0]
+            else:
+                try:
+                    node = node[int(sel)]
+                except (ValueError, IndexError):
+                    raise KeyError(f"{done} has no element [{sel}]") from None
+            done += f"[{sel}]"
+    return node
+
+
+class BenchmarkClaim(BaseModel):
+    """One claim of one paper, measured by a committed benchmark run (not by the build)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="slug, unique in the file")
+    paper: str = Field(min_length=1, description="BibTeX key of the paper")
+    results: str = Field(
+        pattern=r"^[\w./-]+\.json$", description="committed results JSON, relative to the site"
+    )
+    claim: str = Field(min_length=1, description="the claim reduced to a number (our wording)")
+    paper_value: float | str | None = Field(
+        description="the paper's value (None: the paper gives no number)"
+    )
+    unit: str = ""
+    source: str = Field(min_length=1, description="where the paper states the value")
+    setting: str = Field("", description="how the benchmark's setting differs from the paper's")
+    value_at: str = Field(min_length=1, description="JSON path of the measured value")
+    relative_to: str | None = Field(
+        None, description="JSON path of a reference: the measured value is value / reference"
+    )
+    scale: float = Field(1.0, gt=0, description="unit factor, e.g. 2**-30 for bytes to GiB")
+    holds_if: str = Field(description="the target: '>= 0.9', '<= 4096', ...")
+    format: str = Field(".3g", description="format spec of the measured value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_typed_measurement(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            typed = [name for name in TYPED_MEASUREMENT if name in data]
+            if typed:
+                raise ValueError(
+                    f"field {typed[0]!r} types a measured value by hand; benchmark values are "
+                    "read from the results JSON: name their place in 'value_at'"
+                )
+        return data
+
+    @field_validator("value_at", "relative_to")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None:
+            _path_steps(value)
+        return value
+
+    @field_validator("holds_if")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        if not _BENCH_COMPARISON.match(value):
+            raise ValueError(f"{value!r} is not a target like '>= 0.9' or '<= 4096'")
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        return _number_format(value)
+
+
+class BenchmarkValue(BaseModel):
+    """What a benchmark claim reads from its results file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    date: str
+    git_commit: str
+
+
+def _read_value(claim: BenchmarkClaim, root: Path, cache: dict) -> BenchmarkValue:
+    """Read a benchmark claim's measured value; raise ``(field, message)`` as ValueError."""
+    path = root / claim.results
+    if claim.results not in cache:
+        try:
+            cache[claim.results] = json.loads(path.read_text("utf8"))
+        except FileNotFoundError:
+            cache[claim.results] = FileNotFoundError()
+        except (OSError, json.JSONDecodeError) as error:
+            cache[claim.results] = ValueError(f"{claim.results} is not valid JSON: {error}")
+    data = cache[claim.results]
+    if isinstance(data, FileNotFoundError):
+        raise ValueError("results", f"no results file {claim.results}")
+    if isinstance(data, ValueError):
+        raise ValueError("results", str(data))
+    prov = data.get("provenance") if isinstance(data, dict) else None
+    missing = [f for f in BENCH_PROVENANCE if not (isinstance(prov, dict) and prov.get(f))]
+    if missing:
+        raise ValueError(
+            "results",
+            f"{claim.results}: provenance lacks {', '.join(repr(f) for f in missing)} "
+            "(a benchmark row must say when and at which commit it was measured)",
+        )
+    numbers = []
+    for field in ("value_at", "relative_to"):
+        where = getattr(claim, field)
+        if where is None:
+            continue
+        try:
+            value = json_path(data, where)
+        except KeyError as error:
+            raise ValueError(field, f"{claim.results} has no {where!r}: {error.args[0]}") from None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError(
+                field, f"{claim.results} at {where!r} holds {value!r}, not a finite number"
+            )
+        numbers.append(float(value))
+    if len(numbers) == 2 and numbers[1] == 0:
+        raise ValueError("relative_to", f"{claim.results} at {claim.relative_to!r} is zero")
+    value = (numbers[0] / numbers[1] if len(numbers) == 2 else numbers[0]) * claim.scale
+    return BenchmarkValue(value=value, date=str(prov["date"]), git_commit=str(prov["git_commit"]))
+
+
+def entry_lines_of(path: Path, section: str) -> list[int]:
+    """Line number of each entry under ``section`` (for messages)."""
+    try:
+        root = yaml.compose(path.read_text("utf8"))
+    except yaml.YAMLError:
+        return []
+    for key, value in getattr(root, "value", []) if isinstance(root, yaml.MappingNode) else []:
+        if key.value == section and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def load_benchmark_claims(
+    path: Path, root: Path, label: str | None = None
+) -> list[tuple[BenchmarkClaim, BenchmarkValue]]:
+    """Read the ``benchmark_claims`` of a claims file and their values from the results JSON.
+
+    Parameters
+    ----------
+    path : Path
+        The claims file.
+    root : Path
+        The directory ``results`` paths are relative to (the site's source directory).
+    label : str, optional
+        The claims file's name in messages.
+
+    Returns
+    -------
+    list of (BenchmarkClaim, BenchmarkValue)
+        Empty when the file has no ``benchmark_claims``.
+
+    Raises
+    ------
+    ClaimsError
+        One line per problem, naming the file and line, the entry and the field.
+    """
+    label = label or str(path)
+    try:
+        raw = yaml.safe_load(path.read_text("utf8"))
+    except yaml.YAMLError as error:
+        raise ClaimsError(f"{label}: not valid YAML: {error}") from None
+    entries = raw.get("benchmark_claims", []) if isinstance(raw, dict) else []
+    if not isinstance(entries, list):
+        raise ClaimsError(f"{label}: expected a list under 'benchmark_claims'")
+    lines = entry_lines_of(path, "benchmark_claims")
+    problems, out, cache = [], [], {}
+    seen = {c.get("id") for c in raw.get("claims") or [] if isinstance(c, dict)}
+    for index, entry in enumerate(entries):
+        name = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+        at = f"{label}:{lines[index]}" if index < len(lines) else label
+        try:
+            claim = BenchmarkClaim.model_validate(entry)
+        except ValidationError as error:
+            for item in error.errors():
+                where = ".".join(str(part) for part in item["loc"]) or "(entry)"
+                message = item["msg"].removeprefix("Value error, ")
+                problems.append(f"{at}: benchmark claim {name!r}, field {where!r}: {message}")
+            continue
+        if claim.id in seen:
+            problems.append(f"{at}: benchmark claim {claim.id!r}, field 'id': used twice")
+        seen.add(claim.id)
+        try:
+            out.append((claim, _read_value(claim, root, cache)))
+        except ValueError as error:
+            field, message = error.args
+            problems.append(f"{at}: benchmark claim {claim.id!r}, field {field!r}: {message}")
+    if problems:
+        raise ClaimsError("\n".join(problems))
+    return out
+
+
+BenchStatus = Literal["target met", "target missed"]
+
+
+def evaluate_benchmark(
+    claim: BenchmarkClaim, value: BenchmarkValue
+) -> tuple[BenchStatus, str, str]:
+    """Status, measured value (as text) and target (as text) of one benchmark claim."""
+    match = _BENCH_COMPARISON.match(claim.holds_if)
+    op, bound = match["op"], float(match["number"])
+    text = format(value.value, claim.format) + (
+        f" {claim.unit}" if claim.unit and "%" not in claim.format else ""
+    )
+    ok = _OPS[op](value.value, bound)
+    return ("target met" if ok else "target missed"), text, f"{_SYMBOLS[op]} {bound:g}"
+
+
 # -- Evaluating a claim against a build ---------------------------------------------------
 
 
@@ -237,18 +513,32 @@ def claims_of(app: Sphinx) -> list[Claim]:
     return getattr(app, "portfolio_claims", [])
 
 
+def benchmark_claims_of(app: Sphinx) -> list[tuple[BenchmarkClaim, BenchmarkValue]]:
+    """Return the validated benchmark claims of this build, each with its read value."""
+    return getattr(app, "portfolio_benchmark_claims", [])
+
+
 def load(app: Sphinx) -> None:
     """Read the claims file once per build; a bad file is a build error naming the problem."""
     path = Path(app.srcdir, app.config.portfolio_claims_file)
     app.portfolio_claims = []
+    app.portfolio_benchmark_claims = []
     if not path.is_file():
         return
-    try:
-        app.portfolio_claims = load_claims(path, app.config.portfolio_claims_file)
-    except ClaimsError as error:
-        app.portfolio_claims_failed = True
-        for line in str(error).splitlines():
-            logger.error(line, type="portfolio", subtype="claims")
+    label = app.config.portfolio_claims_file
+    for target, loader in (
+        ("portfolio_claims", lambda: load_claims(path, label)),
+        (
+            "portfolio_benchmark_claims",
+            lambda: load_benchmark_claims(path, Path(app.srcdir), label),
+        ),
+    ):
+        try:
+            setattr(app, target, loader())
+        except ClaimsError as error:
+            app.portfolio_claims_failed = True
+            for line in str(error).splitlines():
+                logger.error(line, type="portfolio", subtype="claims")
 
 
 def fail_on_bad_file(app: Sphinx, exception: Exception | None) -> None:
@@ -294,6 +584,23 @@ def check(app: Sphinx, env) -> None:
                 )
 
 
+def check_benchmark_papers(app: Sphinx, env) -> None:
+    """Every benchmark claim names a paper of the BibTeX file."""
+    known_papers = set(paper_keys(app))
+    label = app.config.portfolio_claims_file
+    lines = entry_lines_of(Path(app.srcdir, label), "benchmark_claims")
+    for index, (claim, _) in enumerate(benchmark_claims_of(app)):
+        if known_papers and claim.paper not in known_papers:
+            line = lines[index] if index < len(lines) else 1
+            logger.warning(
+                f"benchmark claim {claim.id!r}, field 'paper': no paper {claim.paper!r} in the "
+                "BibTeX file",
+                type="portfolio",
+                subtype="claims",
+                location=f"{app.srcdir / label}:{line}",
+            )
+
+
 def paper_keys(app: Sphinx) -> dict[str, str]:
     """Every BibTeX key with its title."""
     if hasattr(app, "_portfolio_papers"):
@@ -319,13 +626,21 @@ class claims_table(nodes.General, nodes.Element):  # noqa: N801 (docutils node n
 class ClaimsTableDirective(SphinxDirective):
     """``{claims-table}``: the reproducibility table, optionally for one paper (``:paper: KEY``)."""
 
-    option_spec = {"paper": directives.unchanged}
+    option_spec = {"paper": directives.unchanged, "benchmarks": directives.flag}
 
     def run(self) -> list[nodes.Node]:
         """Return the placeholder, filled in when the page is written."""
         depends_on_notebooks(self.env, self.env.docname)
         self.env.note_dependency(str(Path(self.env.srcdir, self.config.portfolio_claims_file)))
-        return [claims_table(paper=self.options.get("paper", ""))]
+        for claim, _ in benchmark_claims_of(self.env.app):
+            self.env.note_dependency(str(Path(self.env.srcdir, claim.results)))
+        if "benchmarks" in self.options and not self.options.get("paper"):
+            raise self.error(":benchmarks: needs :paper: (whose benchmark rows)")
+        return [
+            claims_table(
+                paper=self.options.get("paper", ""), benchmarks="benchmarks" in self.options
+            )
+        ]
 
 
 def status_badge(status: str) -> nodes.inline:
@@ -333,6 +648,8 @@ def status_badge(status: str) -> nodes.inline:
     color = {
         "pass": "success",
         "claims hold": "success",
+        "target met": "success",
+        "target missed": "warning",
         "drifted": "danger",
         "missing": "danger",
     }.get(status, "secondary")
@@ -407,10 +724,61 @@ def claims_rows_table(
     )
 
 
+def benchmark_rows_table(
+    app: Sphinx, rows: list[tuple[BenchmarkClaim, BenchmarkValue]]
+) -> nodes.container:
+    """Return the benchmark claims of one paper: a note on where they come from, and a table.
+
+    The measured value comes from the committed results JSON named in the row, with the
+    date and commit of that run; the build does not re-run these benchmarks.
+    """
+    block = nodes.container(classes=["portfolio-bench-claims-block"])
+    note = nodes.paragraph(classes=["portfolio-bench-claims-note"])
+    note += nodes.strong("", "Benchmark results")
+    note += nodes.Text(
+        ": measured by a committed benchmark run, not by this build; each value is read from "
+        "the results file named in its row, run on the date and at the commit shown. A missed "
+        "target is reported, not hidden."
+    )
+    block += note
+    table_rows = []
+    for claim, value in rows:
+        status, measured, target = evaluate_benchmark(claim, value)
+        words = nodes.paragraph(ids=[f"bench-claim-{claim.id}"])
+        words += nodes.Text(claim.claim)
+        if claim.setting:
+            words += nodes.Text(" ")
+            words += nodes.emphasis("", f"Here: {claim.setting}")
+        paper_value = nodes.paragraph()
+        paper_value += nodes.Text(paper_value_text(claim))
+        paper_value += nodes.Text(" ")
+        paper_value += nodes.inline("", f"({claim.source})", classes=["portfolio-claim-source"])
+        cell = nodes.paragraph()
+        cell += nodes.Text(measured)
+        cell += nodes.Text(" ")
+        cell += nodes.inline(
+            "",
+            f"({claim.results}, {value.date[:10]}, commit {value.git_commit[:12]})",
+            classes=["portfolio-claim-source"],
+        )
+        table_rows.append([words, paper_value, cell, target, status_badge(status)])
+    block += table(
+        ["benchmark claim", "paper's value", "measured (committed results)", "target", "result"],
+        table_rows,
+        classes=["portfolio-bench-claims"],
+        widths=[5, 4, 3, 2, 1],
+    )
+    return block
+
+
 def grouped_tables(app: Sphinx, docname: str, claims: list[Claim]) -> list[nodes.Node]:
-    """Return one heading (anchor ``claims-<key>``, with status) and one table per paper."""
+    """Return one heading (anchor ``claims-<key>``, with status) and the tables of each paper.
+
+    A paper's notebook claims come first; its benchmark claims follow in their own table.
+    """
     out: list[nodes.Node] = []
-    papers = list(dict.fromkeys(c.paper for c in claims))
+    bench = benchmark_claims_of(app)
+    papers = list(dict.fromkeys([c.paper for c in claims] + [c.paper for c, _ in bench]))
     for key in papers:
         heading = nodes.rubric(
             classes=["portfolio-claims-paper"], ids=[f"claims-{nodes.make_id(key)}"]
@@ -419,14 +787,21 @@ def grouped_tables(app: Sphinx, docname: str, claims: list[Claim]) -> list[nodes
         heading += nodes.Text(" ")
         heading += status_badge(paper_status(app, key))
         out.append(heading)
-        out.append(
-            claims_rows_table(app, docname, [c for c in claims if c.paper == key], show_paper=False)
-        )
+        mine = [c for c in claims if c.paper == key]
+        if mine:
+            out.append(claims_rows_table(app, docname, mine, show_paper=False))
+        rows = [(c, v) for c, v in bench if c.paper == key]
+        if rows:
+            out.append(benchmark_rows_table(app, rows))
     return out
 
 
 def paper_status(app: Sphinx, key: str) -> str:
-    """``claims hold``, ``drifted`` or ``no demo`` for one paper."""
+    """``claims hold``, ``drifted`` or ``no demo`` for one paper, from its notebook claims.
+
+    Benchmark claims do not enter the badge: their rows say per target whether the
+    committed run met it.
+    """
     claims = [c for c in claims_of(app) if c.paper == key]
     if not claims:
         return "no demo"
@@ -441,7 +816,14 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     claims = claims_of(app)
     for placeholder in list(doctree.findall(claims_table)):
         key = placeholder["paper"]
-        if key:
+        if key and placeholder.get("benchmarks"):
+            rows = [(c, v) for c, v in benchmark_claims_of(app) if c.paper == key]
+            placeholder.replace_self(
+                benchmark_rows_table(app, rows)
+                if rows
+                else nodes.paragraph("", "No benchmark results are recorded for this paper.")
+            )
+        elif key:
             chosen = [c for c in claims if c.paper == key]
             placeholder.replace_self(
                 claims_rows_table(app, docname, chosen, show_paper=False)
@@ -523,6 +905,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", load)
     app.connect("build-finished", fail_on_bad_file)
     app.connect("env-check-consistency", check)
+    app.connect("env-check-consistency", check_benchmark_papers)
     app.connect("doctree-read", note_dependency)
     app.connect("doctree-resolved", render, priority=600)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

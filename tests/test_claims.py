@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 
-from portfolio.claims import Claim, ClaimsError, evaluate, load_claims, paper_value_text, threshold
+from portfolio.claims import (
+    Claim,
+    ClaimsError,
+    evaluate,
+    evaluate_benchmark,
+    json_path,
+    load_benchmark_claims,
+    load_claims,
+    paper_value_text,
+    threshold,
+)
 from portfolio.notebooks import NotebookRecord
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,3 +247,199 @@ def test_percent_format_drops_the_unit():
 )
 def test_paper_value_text(value, text):
     assert paper_value_text(Claim.model_validate({**GOOD, "paper_value": value})) == text
+
+
+# -- Benchmark claims: values read from committed results JSON ---------------------------------
+
+RESULTS = {
+    "provenance": {"date": "2026-11-24T12:00:00+00:00", "git_commit": "0123456789abcdef0123"},
+    "summary": {"speedup": 5.0, "ok": True},
+    "problems": [
+        {"name": "K=10", "n_classes": 10, "methods": [{"method": "a", "train_s": 2.0}]},
+        {
+            "name": "K=1,000",
+            "n_classes": 1000,
+            "methods": [{"method": "a", "train_s": 3.0}, {"method": "b", "train_s": 6.0}],
+        },
+    ],
+}
+BENCH = {
+    "id": "demo-bench",
+    "paper": "demo2020paper",
+    "results": "results.json",
+    "claim": "A trains no slower than B.",
+    "paper_value": "7–10",
+    "unit": "× B",
+    "source": "Table 2",
+    "value_at": "problems[n_classes=1000].methods[method=a].train_s",
+    "relative_to": "problems[n_classes=1000].methods[method=b].train_s",
+    "holds_if": "<= 1",
+    "format": ".2f",
+}
+
+
+def write_bench(tmp_path: Path, *entries: dict, results=RESULTS, claims=(GOOD,)) -> Path:
+    if results is not None:
+        (tmp_path / "results.json").write_text(json.dumps(results))
+    path = tmp_path / "claims.yaml"
+    doc = {"claims": list(claims), "benchmark_claims": list(entries)}
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def test_repository_benchmark_claims_read_every_value_from_the_committed_results():
+    rows = load_benchmark_claims(CLAIMS, ROOT)
+    assert rows, "no benchmark claims"
+    for claim, value in rows:
+        data = json.loads((ROOT / claim.results).read_text())
+        measured = json_path(data, claim.value_at)
+        if claim.relative_to:
+            measured /= json_path(data, claim.relative_to)
+        assert value.value == pytest.approx(measured)
+        assert value.git_commit == data["provenance"]["git_commit"]
+    # every benchmark results file the papers discuss has rows
+    assert {c.results for c, _ in rows} >= {
+        "benchmarks/results/peers.json",
+        "benchmarks/results/slide.json",
+    }
+
+
+def test_benchmark_claim_value_is_the_ratio_of_two_json_paths(tmp_path):
+    ((claim, value),) = load_benchmark_claims(write_bench(tmp_path, BENCH), tmp_path)
+    assert value.value == 0.5 and value.date.startswith("2026-11-24")
+    assert evaluate_benchmark(claim, value) == ("target met", "0.50 × B", "≤ 1")
+
+
+def test_benchmark_claim_missing_its_target_is_reported_not_raised(tmp_path):
+    entry = {**BENCH, "relative_to": None, "value_at": "summary.speedup", "holds_if": ">= 10"}
+    ((claim, value),) = load_benchmark_claims(write_bench(tmp_path, entry), tmp_path)
+    assert evaluate_benchmark(claim, value)[0] == "target missed"
+
+
+def test_benchmark_claims_leave_the_notebook_claims_alone(tmp_path):
+    path = write_bench(tmp_path, BENCH)
+    assert [c.id for c in load_claims(path)] == ["demo-ratio"]
+    assert load_benchmark_claims(write(tmp_path, GOOD), tmp_path) == []
+
+
+def test_json_path_selects_list_elements_by_index_and_by_field():
+    assert json_path(RESULTS, "problems[0].methods[method=a].train_s") == 2.0
+    assert json_path(RESULTS, "problems[name=K=1,000].methods[1].method") == "b"
+    with pytest.raises(KeyError, match="no element of problems with n_classes = '7'"):
+        json_path(RESULTS, "problems[n_classes=7].name")
+    with pytest.raises(KeyError, match="no key 'speed' under summary"):
+        json_path(RESULTS, "summary.speed")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"value_at": "summary.speed"}, "value_at", "no key 'speed' under summary"),
+        ({"value_at": "summary.ok"}, "value_at", "holds True, not a finite number"),
+        (
+            {"relative_to": "problems[n_classes=5].methods[0].train_s"},
+            "relative_to",
+            "no element of problems with n_classes = '5'",
+        ),
+        ({"results": "other.json"}, "results", "no results file other.json"),
+        ({"holds_if": "about 1"}, "holds_if", "not a target like"),
+        ({"value_at": "summary..speedup"}, "value_at", "not a JSON path"),
+        ({"measured": 0.5}, "(entry)", "field 'measured' types a measured value by hand"),
+        ({"notebook": "demo"}, "notebook", "Extra inputs"),
+    ],
+)
+def test_bad_benchmark_claim_names_file_line_entry_and_field(tmp_path, change, field, message):
+    path = write_bench(tmp_path, {**BENCH, **change})
+    line = next(
+        i
+        for i, text in enumerate(path.read_text().splitlines(), 1)
+        if text.strip() == "- id: demo-bench"
+    )
+    with pytest.raises(ClaimsError) as error:
+        load_benchmark_claims(path, tmp_path)
+    assert f"claims.yaml:{line}: benchmark claim 'demo-bench', field '{field}'" in str(error.value)
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("missing", ["date", "git_commit"])
+def test_results_without_provenance_are_refused(tmp_path, missing):
+    results = copy.deepcopy(RESULTS)
+    del results["provenance"][missing]
+    path = write_bench(tmp_path, BENCH, results=results)
+    with pytest.raises(
+        ClaimsError,
+        match=rf"field 'results': results\.json: provenance lacks "
+        rf"'{missing}'",
+    ):
+        load_benchmark_claims(path, tmp_path)
+
+
+def test_benchmark_claim_id_may_not_repeat_a_notebook_claim_id(tmp_path):
+    path = write_bench(tmp_path, {**BENCH, "id": "demo-ratio"})
+    with pytest.raises(ClaimsError, match="benchmark claim 'demo-ratio', field 'id': used twice"):
+        load_benchmark_claims(path, tmp_path)
+
+
+# -- Benchmark rows on a tiny site ---------------------------------------------------------------
+
+TINY_CONF = """
+extensions = ["myst_nb", "sphinx_design", "portfolio.claims"]
+exclude_patterns = ["_build"]
+html_theme = "basic"
+nitpicky = True
+portfolio_repository_url = "https://github.com/example/tiny-site"
+portfolio_repository_branch = "main"
+portfolio_claims_file = "claims.yaml"
+"""
+TINY_PAGES = {
+    "index.md": "# Tiny\n\n```{toctree}\nrepro\npaper\n```\n",
+    "repro.md": "# Reproducibility\n\n```{claims-table}\n```\n",
+    "paper.md": "# Paper\n\n```{claims-table}\n:paper: demo2020paper\n:benchmarks:\n```\n",
+}
+
+
+def tiny_bench_site(tmp_path: Path, *entries: dict, results=RESULTS) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(TINY_CONF)
+    for name, text in TINY_PAGES.items():
+        (src / name).write_text(text)
+    write_bench(src, *entries, results=results, claims=())
+    return src
+
+
+def build_tiny(src: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", "-q"]
+    return subprocess.run(
+        [*cmd, str(src), str(src / "_build")], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_benchmark_rows_render_apart_marked_with_their_file_date_and_commit(tmp_path):
+    missed = {**BENCH, "id": "demo-missed", "value_at": "summary.speedup", "relative_to": None}
+    src = tiny_bench_site(tmp_path, BENCH, {**missed, "holds_if": ">= 10", "format": ".1f"})
+    proc = build_tiny(src)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for page in ("repro.html", "paper.html"):
+        soup = BeautifulSoup((src / "_build" / page).read_text(), "html.parser")
+        assert not soup.select("table.portfolio-claims")  # not among the notebook rows
+        assert "Benchmark results" in soup.select_one(".portfolio-bench-claims-note").get_text()
+        rows = soup.select("table.portfolio-bench-claims tbody tr")
+        cells = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in rows]
+        assert [tr.find(id=re.compile("^bench-claim-"))["id"] for tr in rows] == [
+            "bench-claim-demo-bench",
+            "bench-claim-demo-missed",
+        ]
+        assert cells[0][2] == "0.50 × B (results.json, 2026-11-24, commit 0123456789ab)"
+        assert cells[0][3:] == ["≤ 1", "target met"]
+        assert cells[1][2].startswith("5.0 × B") and cells[1][3:] == ["≥ 10", "target missed"]
+
+
+def test_a_benchmark_row_whose_json_path_is_gone_fails_the_build_naming_entry_and_field(tmp_path):
+    results = copy.deepcopy(RESULTS)
+    del results["problems"][1]["methods"][1]  # method b is no longer in the file
+    proc = build_tiny(tiny_bench_site(tmp_path, BENCH, results=results))
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "benchmark claim 'demo-bench', field 'relative_to': results.json has no" in log
+    assert "no element of problems[n_classes=1000].methods with method = 'b'" in log
