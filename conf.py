@@ -114,7 +114,7 @@ portfolio_owner_names = ["Tharun Medini", "Tharun Kumar Reddy Medini"]
 portfolio_feed_path = "news/atom.xml"
 # {cite} in pages and notebooks resolves against the same BibTeX file.
 bibtex_bibfiles = [portfolio_bibfile]
-bibtex_default_style = "plain"
+bibtex_default_style = "portfolio"  # plain, titles as written (portfolio/bibstyle.py)
 bibtex_reference_style = "author_year"
 
 # -- Notebooks: launch, budgets, report -----------------------------------------------

@@ -27,9 +27,9 @@ def _add_static(app, config) -> None:
 
 def setup(app):
     """Register every part of the extension with Sphinx."""
-    from . import config, cv, data, news, publications, scholar, talks
+    from . import bibstyle, config, cv, data, news, publications, scholar, talks
 
-    for module in (config, data, publications, scholar, talks, news, cv):
+    for module in (bibstyle, config, data, publications, scholar, talks, news, cv):
         module.setup(app)
     app.setup_extension("sphinx_design")
     app.connect("config-inited", _add_static)

@@ -23,6 +23,7 @@ in ``conf.py``.
 from __future__ import annotations
 
 import argparse
+import html
 import runpy
 import sys
 from pathlib import Path
@@ -146,6 +147,49 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 header.parent.index(header) + 1,
                 launch_row(app, docname, demo, notebooks[demo].source),
             )
+
+
+def _is_generated(node: nodes.Node) -> bool:
+    """True inside what this extension or sphinx-design put on the page (buttons, cards)."""
+    while node is not None:
+        if any(c.startswith(("portfolio-", "sd-")) for c in getattr(node, "get", dict)("classes", [])):
+            return True
+        node = node.parent
+    return False
+
+
+def page_description(doctree: nodes.document, limit: int = 200) -> str | None:
+    """The page's first paragraph of prose, cut at a word to ``limit`` characters."""
+    for para in doctree.findall(nodes.paragraph):
+        if _is_generated(para):
+            continue
+        text = " ".join(para.astext().split())
+        if not text:
+            continue
+        if len(text) > limit:
+            text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+        return text
+    return None
+
+
+def describe_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Describe pages that open with launch buttons by their prose, not the buttons' labels.
+
+    sphinxext-opengraph describes a page by its first text, which on notebook and paper
+    pages is the launch row ("Launch in Binder Open in Colab ..."). Runs before it
+    (priority 400) and sets both ``og:description`` and ``<meta name="description">``.
+    """
+    if doctree is None or context.get("meta") is None:
+        return
+    if not any("portfolio-launch" in p.get("classes", []) for p in doctree.findall(nodes.paragraph)):
+        return
+    text = page_description(doctree, getattr(app.config, "ogp_description_length", 200))
+    if text is None:
+        return
+    context["meta"].setdefault("og:description", html.escape(text, quote=True))
+    if 'name="description"' not in context.get("metatags", ""):
+        tag = f'<meta name="description" content="{html.escape(text, quote=True)}" />\n'
+        context["metatags"] = context.get("metatags", "") + tag
 
 
 def download_notebook(executed: Path) -> nbformat.NotebookNode:
@@ -358,6 +402,7 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("portfolio.notebooks")
     app.connect("doctree-resolved", add_buttons)
     app.connect("build-finished", write_downloads)
+    app.connect("html-page-context", describe_page, priority=400)
     app.connect(
         "config-inited",
         lambda app, config: github_repo(config.portfolio_repository_url),

@@ -78,6 +78,28 @@ def test_every_notebook_page_has_working_launch_and_download_links(site):
         assert unquote(links["Launch in Binder"]).endswith(f"notebooks/{name}.md")
 
 
+def test_pages_with_launch_buttons_are_described_by_their_prose(site):
+    # Link previews and search snippets quote the description: the first prose, not the
+    # buttons' labels (sphinxext-opengraph alone takes "Launch in Binder Open in Colab ...").
+    pages = [f"notebooks/{name}.html" for name in notebook_names(site)]
+    pages.append("publications/medini2019extreme.html")
+    for page in pages:
+        html = soup(site.html / page)
+        og = html.find("meta", attrs={"property": "og:description"})["content"]
+        meta = html.find_all("meta", attrs={"name": "description"})
+        assert len(meta) == 1, page
+        assert meta[0]["content"] == og, page
+        assert "Launch in Binder" not in og and "View source" not in og, (page, og)
+        prose = next(
+            " ".join(p.get_text().split())
+            for p in html.select("article p")
+            if not p.find_parent(class_=re.compile("^(portfolio-|sd-)"))
+            and not any(c.startswith(("portfolio-", "sd-")) for c in p.get("class", []))
+            and p.get_text(strip=True)
+        )
+        assert prose.startswith(og.rstrip("…")), (page, og, prose[:120])
+
+
 def test_every_paper_page_with_a_demo_links_to_its_running_notebook(site):
     from pybtex.database import parse_file
 

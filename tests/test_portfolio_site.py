@@ -96,6 +96,23 @@ def test_publications_page_lists_every_paper_with_exact_title_and_author_order(s
         assert [s.get_text() for s in card.select(".portfolio-owner")] == ["Tharun Medini"]
 
 
+def test_citations_keep_the_exact_title(site):
+    # pybtex's plain style would print "A deep dive of count-min sketch for ...".
+    page = soup(site, "publications/medini2019extreme.html")
+    cited = [li.get_text(" ", strip=True) for li in page.select(".footnote-list .footnote")]
+    assert cited, "no footnote citation found on the MACH page"
+    assert any(
+        "A Deep Dive of Count-Min Sketch for Extreme Multi-Label Classification" in c
+        for c in cited
+    ), cited
+
+
+def test_home_page_title_names_the_owner_once(site):
+    title = soup(site, "index.html").title.get_text()
+    assert title.count("Tharun Medini") == 1, title
+    assert soup(site, "cv.html").title.get_text().endswith("Tharun Medini")
+
+
 def test_every_paper_has_a_demo_notebook_or_a_stated_reason(site):
     for key, pub in PUBLICATIONS.items():
         assert bool(pub.demo) != bool(pub.nodemo), key
