@@ -272,3 +272,54 @@ def sparse_softmax_forward(
             inv = np.float32(1.0 / total)
             for c in range(s0, s0 + n_out):
                 row[c] *= inv
+
+
+@njit(cache=True, parallel=True)
+def mach_decode_block_paired(probs, pair_buckets, first_class, top_ids, top_scores):
+    """:func:`mach_decode_block` with repetitions taken two at a time (for small B).
+
+    For each query, the sums ``probs[i, 2j, a] + probs[i, 2j + 1, b]`` of every
+    pair of repetitions are tabulated once (``ceil(R/2)`` tables of ``B * B``
+    float64), and ``pair_buckets`` (m, ceil(R/2)) holds each class's pair
+    index ``h_2j(c) * B + h_2j+1(c)`` (for an odd R the last column is
+    ``h_{R-1}(c) * B``). A class then costs ``ceil(R/2)`` table look-ups
+    instead of R; the look-ups are what decoding spends its time on when K is
+    large. The scores are the same up to float64 rounding (they are summed in
+    another order), kept and ordered by the same rule, ties to the smaller id.
+    """
+    n = probs.shape[0]
+    n_rep = probs.shape[1]
+    n_buckets = probs.shape[2]
+    m = pair_buckets.shape[0]
+    n_pairs = pair_buckets.shape[1]
+    k = top_ids.shape[1]
+    inv_r = 1.0 / n_rep
+    width = n_buckets * n_buckets
+    for i in prange(n):
+        p = probs[i]
+        table = np.zeros((n_pairs, width), dtype=np.float64)
+        for j in range(n_pairs):
+            for a in range(n_buckets):
+                pa = np.float64(p[2 * j, a])
+                if 2 * j + 1 < n_rep:
+                    for b in range(n_buckets):
+                        table[j, a * n_buckets + b] = pa + p[2 * j + 1, b]
+                else:
+                    table[j, a * n_buckets] = pa
+        ids = top_ids[i]
+        best = top_scores[i]
+        worst = best[k - 1]
+        for c in range(m):
+            s = 0.0
+            for j in range(n_pairs):
+                s += table[j, pair_buckets[c, j]]
+            s *= inv_r
+            if s > worst:
+                pos = k - 1
+                while pos > 0 and best[pos - 1] < s:
+                    best[pos] = best[pos - 1]
+                    ids[pos] = ids[pos - 1]
+                    pos -= 1
+                best[pos] = s
+                ids[pos] = first_class + c
+                worst = best[k - 1]

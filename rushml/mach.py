@@ -38,6 +38,10 @@ __all__ = ["CompactWeights", "MACHClassifier", "SoftmaxRegression", "mach_memory
 
 _QUERY_BLOCK = 1024  # queries decoded together: probs block is (1024, R, B) floats
 _CLASS_BLOCK = 1 << 16  # classes hashed together: bucket table block is (65536, R) ints
+# Decode two repetitions per look-up (tables of B * B sums per query) when B is at most this
+# and K is at least _PAIRED_MIN_CLASSES_PER_CELL * B * B (so the tables cost little).
+_PAIRED_MAX_BUCKETS = 64
+_PAIRED_MIN_CLASSES_PER_CELL = 16
 
 
 # -- input checks -----------------------------------------------------------------------
@@ -747,10 +751,20 @@ class MACHClassifier(_ParamsMixin):
             out[:, j, :] = _softmax_proba(X, self.coef_[r], self.intercept_[r])
         return out
 
-    def _bucket_table(self, start: int, stop: int, reps) -> np.ndarray:
-        """Buckets ``h_r(c)`` of classes ``start..stop-1``, shape (stop - start, n_reps), int32."""
+    def _bucket_table(self, start: int, stop: int, reps, *, paired=False) -> np.ndarray:
+        """Buckets ``h_r(c)`` of classes ``start..stop-1``, shape (stop - start, n_reps), int32.
+
+        With ``paired``, the pair indices of :func:`_mach_kernels.mach_decode_block_paired`
+        instead: ``h_2j(c) * B + h_2j+1(c)``, shape (stop - start, ceil(n_reps / 2)), uint16.
+        """
         classes = np.arange(start, stop, dtype=np.int64)
-        return np.ascontiguousarray(self.hash_(classes)[list(reps)].T.astype(np.int32))
+        table = self.hash_(classes)[list(reps)]
+        if paired:
+            if table.shape[0] % 2:
+                table = np.vstack([table, np.zeros((1, table.shape[1]), table.dtype)])
+            table = table[0::2] * self.n_buckets + table[1::2]
+            return np.ascontiguousarray(table.T.astype(np.uint16))
+        return np.ascontiguousarray(table.T.astype(np.int32))
 
     def predict_topk(self, X, k: int = 5, *, return_scores=False, repetitions=None):
         """Return the ``k`` best classes per query by the count-min-sketch estimator.
@@ -781,18 +795,24 @@ class MACHClassifier(_ParamsMixin):
         n, K, B = X.shape[0], self.n_classes_, self.n_buckets
         top_ids = np.full((n, k), -1, dtype=np.int64)
         top_scores = np.full((n, k), -np.inf, dtype=np.float64)
+        paired = (
+            len(reps) >= 2
+            and B <= _PAIRED_MAX_BUCKETS
+            and K >= _PAIRED_MIN_CLASSES_PER_CELL * B * B
+        )
+        decode = _k.mach_decode_block_paired if paired else _k.mach_decode_block
         tables = None
         if K <= _CLASS_BLOCK:  # small K: hash all classes once for every query block
-            tables = [(0, self._bucket_table(0, K, reps))]
+            tables = [(0, self._bucket_table(0, K, reps, paired=paired))]
         for s in range(0, n, _QUERY_BLOCK):
             probs = self.predict_bucket_proba(X[s : s + _QUERY_BLOCK], repetitions=reps)
             ids, sc = top_ids[s : s + _QUERY_BLOCK], top_scores[s : s + _QUERY_BLOCK]
             blocks = tables or (
-                (c0, self._bucket_table(c0, min(c0 + _CLASS_BLOCK, K), reps))
+                (c0, self._bucket_table(c0, min(c0 + _CLASS_BLOCK, K), reps, paired=paired))
                 for c0 in range(0, K, _CLASS_BLOCK)
             )
             for c0, table in blocks:
-                _k.mach_decode_block(probs, table, c0, ids, sc)
+                decode(probs, table, c0, ids, sc)
         if return_scores:
             # The unbiased estimator (paper's Eq. for p-hat): affine in the mean, same ranking.
             return top_ids, B / (B - 1) * (top_scores - 1.0 / B)

@@ -114,6 +114,42 @@ def test_decode_kernel_matches_dense_reference_across_blocks():
     np.testing.assert_allclose(scores, np.take_along_axis(dense, expected, 1), rtol=1e-6)
 
 
+@pytest.mark.parametrize("R", [4, 3])  # an odd R leaves one repetition unpaired
+def test_paired_decode_kernel_matches_dense_reference(R):
+    rng = np.random.default_rng(7)
+    n, B, K, k = 15, 8, 300, 4
+    probs = rng.dirichlet(np.ones(B), size=(n, R)).astype(np.float32)
+    buckets = rng.integers(0, B, size=(K, R))
+    padded = np.c_[buckets, np.zeros(K, int)] if R % 2 else buckets
+    pairs = (padded[:, 0::2] * B + padded[:, 1::2]).astype(np.uint16)
+    ids = np.full((n, k), -1, np.int64)
+    scores = np.full((n, k), -np.inf)
+    for c0 in range(0, K, 128):
+        kernels.mach_decode_block_paired(
+            probs, np.ascontiguousarray(pairs[c0 : c0 + 128]), c0, ids, scores
+        )
+    dense = ref_mach_scores(probs, buckets)
+    expected = np.argsort(-dense, axis=1, kind="stable")[:, :k]
+    assert np.array_equal(ids, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(dense, expected, 1), rtol=1e-6)
+
+
+@pytest.mark.parametrize("R", [4, 3])
+def test_paired_and_plain_decoding_return_the_same_classes(small_problem, monkeypatch, R):
+    Xtr, Xte, ytr, _ = small_problem
+    clf = MACHClassifier(n_buckets=16, n_repetitions=R, n_epochs=1, n_classes=600, random_state=0)
+    clf.fit(Xtr, ytr)
+    monkeypatch.setattr(mach_mod, "_PAIRED_MAX_BUCKETS", 0)
+    top, scores = clf.predict_topk(Xte, 5, return_scores=True)
+    monkeypatch.setattr(mach_mod, "_PAIRED_MAX_BUCKETS", 64)
+    monkeypatch.setattr(mach_mod, "_PAIRED_MIN_CLASSES_PER_CELL", 0)  # pair even at K=600
+    monkeypatch.setattr(mach_mod, "_CLASS_BLOCK", 250)  # and across class blocks
+    paired, paired_scores = clf.predict_topk(Xte, 5, return_scores=True)
+    assert np.array_equal(paired, top)
+    # the pairs are summed in another order: float64 rounding only
+    np.testing.assert_allclose(paired_scores, scores, rtol=1e-12)
+
+
 def test_decoding_recovers_the_true_class_on_a_noiseless_toy():
     # Each repetition puts all mass on the bucket the true class hashed to.
     K, B, R = 1000, 32, 4
