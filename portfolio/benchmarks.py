@@ -708,6 +708,8 @@ def slide_training_table(data: dict) -> nodes.table:
     for name, res in results.items():
         per_epoch = _mean(res["epoch_seconds"])
         active = res.get("mean_active")
+        # The machine may be shared: the 1-minute load average before and after the trainer.
+        load = [res.get("load_average_before"), res.get("load_average_after")]
         rows.append(
             [
                 name,
@@ -717,6 +719,7 @@ def slide_training_table(data: dict) -> nodes.table:
                 "–" if active is None else f"{active:,.0f}",
                 _num(res["p_at_1"][-1], 3),
                 _mib(res["peak_rss_bytes"]),
+                " → ".join(f"{x[0]:.1f}" for x in load) if all(load) else "–",
             ]
         )
     head = [
@@ -727,8 +730,15 @@ def slide_training_table(data: dict) -> nodes.table:
         "mean active outputs",
         "P@1 (last epoch)",
         "peak RSS (MiB)",
+        "load average",
     ]
-    return _table("Training: seconds per epoch, accuracy and peak memory per trainer", head, rows)
+    cpus = data["provenance"]["n_cpus"]
+    title = (
+        "Training: seconds per epoch, accuracy and peak memory per trainer (load average: the "
+        f"machine's 1-minute load before and after the trainer ran, on {cpus} CPUs; above "
+        f"{cpus}, other work competed for them)"
+    )
+    return _table(title, head, rows)
 
 
 def slide_prediction_table(data: dict) -> nodes.table:

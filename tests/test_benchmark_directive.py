@@ -327,6 +327,8 @@ def test_slide_results_render_provenance_config_and_a_row_per_trainer(slide_site
     for cells, res in zip(rows, data["results"].values(), strict=True):
         assert cells[5] == f"{res['p_at_1'][-1]:.3f}"
         assert cells[6] == f"{res['peak_rss_bytes'] / 2**20:,.1f}"
+        before, after = res["load_average_before"][0], res["load_average_after"][0]
+        assert cells[7] == f"{before:.1f} → {after:.1f}"  # how shared the machine was
     # four ways of predicting per trained network, each with its ratio to exact scoring
     rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in prediction.tbody("tr")]
     assert len(rows) == 4 * sum("prediction" in r for r in data["results"].values())
