@@ -41,7 +41,8 @@ After training, each of our trainers' networks predicts the test rows (top 1 of
 
 The results go to ``benchmarks/results/slide.json``.
 
-Run ``python benchmarks/bench_slide.py`` (full) or ``--quick`` (a tiny smoke run).
+Run ``python benchmarks/bench_slide.py`` (full) or ``--quick`` (a tiny smoke run,
+written to ``benchmarks/results/slide-quick.json``).
 """
 
 from __future__ import annotations
@@ -383,8 +384,17 @@ def main():
         default="slide,random,slide_k4,random_fill,dense,torch",
         help="comma-separated subset to run",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/slide.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results file (default: benchmarks/results/slide.json, or slide-quick.json with "
+        "--quick, so a smoke run never replaces the committed full-size results)",
+    )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = (
+            ROOT / "benchmarks/results" / ("slide-quick.json" if args.quick else "slide.json")
+        )
     cfg = dict(QUICK if args.quick else FULL)
     if args.n_train:
         cfg["n_train"] = args.n_train
