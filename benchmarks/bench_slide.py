@@ -83,9 +83,12 @@ FULL = dict(
     seed=0,
     # Prediction index (fresh tables of the final weights, not the training tables).
     predict_hash_family="simhash",
-    predict_n_hashes=5,  # measured on a trained K = 4 network: K = 6, L = 50 kept 0.85
-    predict_n_tables=100,  # of exact P@1 with 570 candidates; K = 5, L = 100 kept 0.99
-    predict_bucket_size=128,
+    # Measured on trained networks (2,000 test rows): K = 5, L = 100, buckets of 128 kept
+    # 0.99 of exact P@1 on SLIDE's K = 4 network but 0.61 on the dense one; K = 6, L = 400,
+    # buckets of 256 kept 1.00 and 0.99, at 2,700 and 7,700 examples/s on one thread.
+    predict_n_hashes=6,
+    predict_n_tables=400,
+    predict_bucket_size=256,
     predict_mips=True,
     predict_n_prior=1000,  # classes of largest output bias scored for every row
 )
