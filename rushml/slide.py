@@ -38,6 +38,8 @@ from rushml.lsh import DWTAHash, LSHTables, SimHash
 __all__ = ["SlideClassifier"]
 
 _SEED_MAX = 2**63 - 1
+# build_index fills at most this many tables from one set of codes.
+_INDEX_GROUP = 50
 
 
 def _now() -> np.ndarray:
@@ -714,22 +716,38 @@ class SlideClassifier:
         if not isinstance(mips, bool):
             raise ValueError(f"mips must be True or False, got {mips!r}")
         rng = np.random.default_rng(random_state)
-        hasher = probe._make_hash(int(rng.integers(_SEED_MAX)))
         # Neurons in a random order (a full FIFO bucket keeps a random subset), hashed in
         # that order so no permuted copy of the codes is needed.
         order = rng.permutation(self.n_classes_)
         items = _mips_items(self.W2_[order], self.b2_[order]) if mips else self.W2_[order]
-        codes = hasher.fit(items[:1]).hash(items)
+        # Tables are built in groups of at most 50, each with its own hash functions: the
+        # codes of one group (n_classes by 50) are all that exists at once.
+        hashers, offsets, parts, stored = [], [], [], 0
+        for first in range(0, params["n_tables"], _INDEX_GROUP):
+            n_group = min(_INDEX_GROUP, params["n_tables"] - first)
+            group = SlideClassifier(**{**params, "n_tables": n_group})
+            hasher = group._make_hash(int(rng.integers(_SEED_MAX))).fit(items[:1])
+            tables = LSHTables(
+                n_tables=n_group,
+                n_buckets=hasher.n_buckets_,
+                bucket_size=params["bucket_size"],
+                policy="fifo",
+                random_state=int(rng.integers(_SEED_MAX)),
+            ).insert(order, hasher.hash(items))
+            hashers.append(hasher)
+            offsets.append(tables.offsets_ + stored)
+            parts.append(tables.items_)
+            stored += tables.items_.size
         del items
-        tables = LSHTables(
-            n_tables=params["n_tables"],
-            n_buckets=hasher.n_buckets_,
-            bucket_size=params["bucket_size"],
-            policy="fifo",
-            random_state=int(rng.integers(_SEED_MAX)),
-        ).insert(order, codes)
         prior = np.argsort(-self.b2_, kind="stable")[:n_prior].astype(np.int64)
-        self.index_ = {"hash": hasher, "tables": tables, "prior": prior, "mips": mips, **params}
+        self.index_ = {
+            "hashes": hashers,
+            "offsets": np.concatenate(offsets),
+            "items": np.concatenate(parts),
+            "prior": prior,
+            "mips": mips,
+            **params,
+        }
         return self
 
     def predict_topk(self, X, k=5, *, chunk_size=None, candidates="all") -> np.ndarray:
@@ -821,9 +839,9 @@ class SlideClassifier:
                     H,
                     self.W2_,
                     self.b2_,
-                    index["hash"].hash(query),
-                    index["tables"].offsets_,
-                    index["tables"].items_,
+                    np.concatenate([h.hash(query) for h in index["hashes"]], axis=1),
+                    index["offsets"],
+                    index["items"],
                     index["prior"],
                     k,
                     marks,

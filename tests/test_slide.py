@@ -345,12 +345,38 @@ def test_lsh_prediction_scores_a_fraction_of_the_classes_and_keeps_most_of_exact
     assert lsh >= 0.8 * exact and exact > 0.3
 
 
+def test_index_built_in_groups_of_tables_retrieves_the_union_of_every_group(data, monkeypatch):
+    import rushml.slide
+
+    X, y = data
+    net = _net(n_epochs=2).fit(X[:600], y[:600])
+    monkeypatch.setattr(rushml.slide, "_INDEX_GROUP", 3)  # 8 tables: groups of 3, 3 and 2
+    net.build_index(hash_family="simhash", n_hashes=3, mips=True, random_state=0)
+    index = net.index_
+    assert [h.n_tables for h in index["hashes"]] == [3, 3, 2]
+    assert index["offsets"].shape == (8, 2**3 + 1)
+    ids = net.predict_topk(X[600:650], k=2, candidates="lsh")
+    H = net._hidden(net._check_X(X[600:650], fitted=True))
+    Q = rushml.slide._mips_queries(H)
+    codes = np.concatenate([h.hash(Q) for h in index["hashes"]], axis=1)
+    for i in range(50):
+        cand = set()
+        for t in range(8):
+            lo, hi = index["offsets"][t, codes[i, t]], index["offsets"][t, codes[i, t] + 1]
+            cand.update(index["items"][lo:hi].tolist())
+        assert net.last_candidates_[i] == len(cand)
+        cand = np.array(sorted(cand))
+        z = H[i] @ net.W2_[cand].T + net.b2_[cand]
+        assert set(ids[i][ids[i] >= 0]) <= set(cand[np.argsort(-z)[:2]].tolist()) | {-1}
+
+
 def test_lsh_prediction_builds_its_index_on_first_use_and_refit_drops_it(data):
     X, y = data
     net = _net(n_epochs=1).fit(X[:300], y[:300])
     assert net.index_ is None
     first = net.predict_topk(X[300:340], k=2, candidates="lsh")
     assert net.index_["n_tables"] == 8 and first.shape == (40, 2)
+    assert net.index_["offsets"].shape[0] == 8
     assert np.array_equal(first, net.predict_topk(X[300:340], k=2, candidates="lsh"))
     net.fit(X[:300], y[:300])
     assert net.index_ is None
