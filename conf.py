@@ -11,7 +11,9 @@ copyright = f"{date.today().year}, Tharun Medini"
 language = "en"
 
 # The public address of the built site (Read the Docs sets the variable).
-site_url = os.environ.get("READTHEDOCS_CANONICAL_URL", "https://tharun-medini.readthedocs.io/en/latest/")
+site_url = os.environ.get(
+    "READTHEDOCS_CANONICAL_URL", "https://tharun-medini.readthedocs.io/en/latest/"
+)
 
 # -- General -----------------------------------------------------------------
 

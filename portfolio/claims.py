@@ -502,7 +502,10 @@ def paper_value_text(claim: Claim) -> str:
         return "no number"
     value = claim.paper_value
     text = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{text} {claim.unit}".strip() if claim.unit else text
+    # The unit belongs to a quantity ("> 10 × faster", "7–10 × faster"); a value in words
+    # or a formula ("O(log K); 6.4 billion parameters") stands without it.
+    numeric = not isinstance(value, str) or text[:1].isdigit() or text[:1] in "<>≤≥~≈"
+    return f"{text} {claim.unit}".strip() if claim.unit and numeric else text
 
 
 # -- Loading and checking at build time ----------------------------------------------------

@@ -150,16 +150,17 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def _is_generated(node: nodes.Node) -> bool:
-    """True inside what this extension or sphinx-design put on the page (buttons, cards)."""
+    """Tell whether this extension or sphinx-design put the node on the page (buttons, cards)."""
     while node is not None:
-        if any(c.startswith(("portfolio-", "sd-")) for c in getattr(node, "get", dict)("classes", [])):
+        classes = node.get("classes", []) if isinstance(node, nodes.Element) else []
+        if any(c.startswith(("portfolio-", "sd-")) for c in classes):
             return True
         node = node.parent
     return False
 
 
 def page_description(doctree: nodes.document, limit: int = 200) -> str | None:
-    """The page's first paragraph of prose, cut at a word to ``limit`` characters."""
+    """Return the page's first paragraph of prose, cut at a word to ``limit`` characters."""
     for para in doctree.findall(nodes.paragraph):
         if _is_generated(para):
             continue
@@ -181,7 +182,8 @@ def describe_page(app: Sphinx, pagename: str, templatename: str, context: dict, 
     """
     if doctree is None or context.get("meta") is None:
         return
-    if not any("portfolio-launch" in p.get("classes", []) for p in doctree.findall(nodes.paragraph)):
+    paragraphs = doctree.findall(nodes.paragraph)
+    if not any("portfolio-launch" in p.get("classes", []) for p in paragraphs):
         return
     text = page_description(doctree, getattr(app.config, "ogp_description_length", 200))
     if text is None:

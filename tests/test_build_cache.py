@@ -84,7 +84,18 @@ def write_tiny_site(root: Path, notebook_body: str) -> None:
 
 def build_tiny(root: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "--keep-going", str(root), str(root / "_build")],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-W",
+            "-n",
+            "--keep-going",
+            str(root),
+            str(root / "_build"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -105,7 +116,9 @@ def test_failing_claim_fails_the_build_naming_notebook_and_claim(tmp_path):
 
 
 def test_passing_claim_builds(tmp_path):
-    write_tiny_site(tmp_path, "```{code-cell} ipython3\nratio = 1.5\nassert ratio >= 0.9\nprint(ratio)\n```\n")
+    write_tiny_site(
+        tmp_path, "```{code-cell} ipython3\nratio = 1.5\nassert ratio >= 0.9\nprint(ratio)\n```\n"
+    )
     proc = build_tiny(tmp_path)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "1.5" in (tmp_path / "_build" / "claim.html").read_text()

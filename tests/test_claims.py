@@ -243,7 +243,16 @@ def test_percent_format_drops_the_unit():
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(480, "480 ×"), (1.0, "1 ×"), ("7–10", "7–10 ×"), (None, "no number")]
+    ("value", "text"),
+    [
+        (480, "480 ×"),
+        (1.0, "1 ×"),
+        ("7–10", "7–10 ×"),
+        ("> 10", "> 10 ×"),
+        (None, "no number"),
+        # A value in words carries its own units; "× less memory" would misread it.
+        ("O(log K); 6.4 billion parameters", "O(log K); 6.4 billion parameters"),
+    ],
 )
 def test_paper_value_text(value, text):
     assert paper_value_text(Claim.model_validate({**GOOD, "paper_value": value})) == text

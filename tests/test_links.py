@@ -14,7 +14,14 @@ from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.site
 
-LINK_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src", "iframe": "src"}
+LINK_ATTRS = {
+    "a": "href",
+    "link": "href",
+    "img": "src",
+    "script": "src",
+    "source": "src",
+    "iframe": "src",
+}
 SKIP_SCHEMES = {"http", "https", "mailto", "tel", "data"}
 
 
@@ -56,7 +63,11 @@ def broken_links(root: Path) -> list[str]:
                     problems.append(f"{page_path.relative_to(root)}: {url!r} -> missing file")
                     continue
                 fragment = unquote(parts.fragment)
-                if fragment and target.suffix == ".html" and fragment not in anchors_of(target, anchor_cache):
+                if (
+                    fragment
+                    and target.suffix == ".html"
+                    and fragment not in anchors_of(target, anchor_cache)
+                ):
                     problems.append(f"{page_path.relative_to(root)}: {url!r} -> missing anchor")
     return problems
 
@@ -67,7 +78,10 @@ def test_crawler_finds_a_planted_broken_link(tmp_path):
     )
     (tmp_path / "b.html").write_text('<h1 id="there">B</h1>')
     problems = broken_links(tmp_path)
-    assert problems == ["a.html: 'b.html#nowhere' -> missing anchor", "a.html: 'missing.png' -> missing file"]
+    assert problems == [
+        "a.html: 'b.html#nowhere' -> missing anchor",
+        "a.html: 'missing.png' -> missing file",
+    ]
 
 
 def test_every_internal_link_anchor_and_asset_resolves(site):

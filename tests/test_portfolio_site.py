@@ -102,8 +102,7 @@ def test_citations_keep_the_exact_title(site):
     cited = [li.get_text(" ", strip=True) for li in page.select(".footnote-list .footnote")]
     assert cited, "no footnote citation found on the MACH page"
     assert any(
-        "A Deep Dive of Count-Min Sketch for Extreme Multi-Label Classification" in c
-        for c in cited
+        "A Deep Dive of Count-Min Sketch for Extreme Multi-Label Classification" in c for c in cited
     ), cited
 
 

@@ -59,7 +59,12 @@ def test_top_navigation_links_the_full_lists(site):
     nav = soup(site, "index.html").select_one("nav.navbar-nav, .bd-navbar-elements, header nav")
     assert nav is not None, "no top navigation found"
     targets = {a.get("href") for a in nav.find_all("a")}
-    for page in ["publications/index.html", "talks/index.html", "news.html", "notebooks/index.html"]:
+    for page in [
+        "publications/index.html",
+        "talks/index.html",
+        "news.html",
+        "notebooks/index.html",
+    ]:
         assert page in targets, f"top navigation lacks {page}; has {sorted(targets)}"
 
 
@@ -99,7 +104,9 @@ def test_formulas_are_mathml_and_no_page_loads_a_remote_script(site):
             continue
         remote = [
             s["src"]
-            for s in BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find_all("script", src=True)
+            for s in BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find_all(
+                "script", src=True
+            )
             if s["src"].startswith(("http:", "https:", "//"))
         ]
         assert remote == [], f"{path.relative_to(site.html)} loads remote scripts {remote}"

@@ -41,7 +41,10 @@ def test_same_seed_gives_same_table_and_other_seed_differs():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"width": 0, "depth": 2}, "width must be >= 1, got 0"), ({"width": 8, "depth": 0}, "depth must be >= 1, got 0")],
+    [
+        ({"width": 0, "depth": 2}, "width must be >= 1, got 0"),
+        ({"width": 8, "depth": 0}, "depth must be >= 1, got 0"),
+    ],
 )
 def test_bad_shape_is_rejected_with_the_parameter_named(kwargs, match):
     with pytest.raises(ValueError, match=match):

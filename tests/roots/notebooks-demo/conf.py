@@ -1,6 +1,12 @@
 # A tiny site for the notebook extensions: one notebook, its claim, gallery, report, table.
-extensions = ["myst_nb", "sphinx_design", "portfolio.execution", "portfolio.launch",
-              "portfolio.claims", "portfolio.gallery"]
+extensions = [
+    "myst_nb",
+    "sphinx_design",
+    "portfolio.execution",
+    "portfolio.launch",
+    "portfolio.claims",
+    "portfolio.gallery",
+]
 exclude_patterns = ["_build", "*.yaml", "notebooks/ipynb"]
 nb_execution_mode = "cache"
 nb_execution_raise_on_error = True
