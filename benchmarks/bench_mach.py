@@ -329,13 +329,23 @@ def main(argv=None):
         default=1.5,
         help="memory budget of the baseline's weight matrix; sets K of part 1",
     )
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mach.json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON to write (default results/mach.json, or results/mach-quick.json with --quick, "
+        "so a smoke run never overwrites the committed results)",
+    )
     p.add_argument(
         "--only",
         choices=PARTS,
         help="run one part and update that part of an existing --out file in place",
     )
     args = p.parse_args(argv)
+    if args.out is None:
+        args.out = (
+            ROOT / "benchmarks" / "results" / ("mach-quick.json" if args.quick else "mach.json")
+        )
     if args.quick:
         cfg = dict(
             n_features=1024,
