@@ -138,6 +138,23 @@ def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
             row[c] *= inv
 
 
+@njit(cache=True, nogil=True)
+def _insert_topk(best, ids, score, class_id):  # pragma: no cover
+    """Insert ``score`` into the descending list ``best`` (and ``class_id`` into ``ids``).
+
+    The last entry drops out. Returns the new smallest score, the bar the next one must
+    beat. The caller has checked that ``score`` beats it.
+    """
+    pos = best.shape[0] - 1
+    while pos > 0 and best[pos - 1] < score:
+        best[pos] = best[pos - 1]
+        ids[pos] = ids[pos - 1]
+        pos -= 1
+    best[pos] = score
+    ids[pos] = class_id
+    return best[best.shape[0] - 1]
+
+
 @njit(cache=True, parallel=True)
 def mach_decode_block(probs, buckets, first_class, top_ids, top_scores):  # pragma: no cover
     """Merge one block of classes into running top-``k`` lists, by mean bucket probability.
@@ -168,14 +185,7 @@ def mach_decode_block(probs, buckets, first_class, top_ids, top_scores):  # prag
                 s += p[r, buckets[c, r]]
             s *= inv_r
             if s > worst:
-                pos = k - 1
-                while pos > 0 and best[pos - 1] < s:
-                    best[pos] = best[pos - 1]
-                    ids[pos] = ids[pos - 1]
-                    pos -= 1
-                best[pos] = s
-                ids[pos] = first_class + c
-                worst = best[k - 1]
+                worst = _insert_topk(best, ids, s, first_class + c)
 
 
 @njit(cache=True, nogil=True)
@@ -315,11 +325,4 @@ def mach_decode_block_paired(probs, pair_buckets, first_class, top_ids, top_scor
                 s += table[j, pair_buckets[c, j]]
             s *= inv_r
             if s > worst:
-                pos = k - 1
-                while pos > 0 and best[pos - 1] < s:
-                    best[pos] = best[pos - 1]
-                    ids[pos] = ids[pos - 1]
-                    pos -= 1
-                best[pos] = s
-                ids[pos] = first_class + c
-                worst = best[k - 1]
+                worst = _insert_topk(best, ids, s, first_class + c)
