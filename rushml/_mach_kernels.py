@@ -12,6 +12,44 @@ from numba import njit, prange
 
 
 @njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def row_logits(indptr, indices, data, W, bias, i, z):  # pragma: no cover
+    """Write ``x_i W + bias`` into ``z`` for sparse row ``i`` (CSR arrays)."""
+    for c in range(W.shape[1]):
+        z[c] = bias[c]
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        v = data[p]
+        for c in range(W.shape[1]):
+            z[c] += v * W[j, c]
+
+
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def unnormalised_softmax(z):  # pragma: no cover
+    """Replace ``z`` by ``exp(z - max z)``; return ``1 / sum`` (so ``p = z * inv``)."""
+    zmax = z[0]
+    for c in range(1, z.shape[0]):
+        if z[c] > zmax:
+            zmax = z[c]
+    total = 0.0
+    for c in range(z.shape[0]):
+        z[c] = np.exp(z[c] - zmax)
+        total += z[c]
+    return np.float32(1.0 / total)
+
+
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def sgd_step(indptr, indices, data, W, bias, i, g):  # pragma: no cover
+    """Apply row ``i``'s step ``g`` (rate included): ``bias -= g``, ``W[j] -= x_ij g``."""
+    for c in range(W.shape[1]):
+        bias[c] -= g[c]
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        v = data[p]
+        for c in range(W.shape[1]):
+            W[j, c] -= v * g[c]
+
+
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pragma: no cover
     """One epoch of per-sample SGD on the softmax (multinomial logistic) loss.
 
@@ -26,35 +64,14 @@ def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pr
     z = np.empty(n_out, dtype=np.float32)
     loss = 0.0
     for i in order:
-        start, end = indptr[i], indptr[i + 1]
-        for c in range(n_out):
-            z[c] = bias[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                z[c] += v * W[j, c]
-        zmax = z[0]
-        for c in range(1, n_out):
-            if z[c] > zmax:
-                zmax = z[c]
-        total = 0.0
-        for c in range(n_out):
-            z[c] = np.exp(z[c] - zmax)
-            total += z[c]
-        inv = np.float32(1.0 / total)
+        row_logits(indptr, indices, data, W, bias, i, z)
+        inv = unnormalised_softmax(z)
         t = targets[i]
         loss += -np.log(max(z[t] * inv, 1e-30))
         for c in range(n_out):
             z[c] = lr * z[c] * inv
         z[t] -= lr
-        for c in range(n_out):
-            bias[c] -= z[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                W[j, c] -= v * z[c]
+        sgd_step(indptr, indices, data, W, bias, i, z)
     return loss
 
 
@@ -77,23 +94,8 @@ def softmax_sgd_epoch_multi(
         t0, t1 = t_indptr[i], t_indptr[i + 1]
         if t1 == t0:
             continue
-        start, end = indptr[i], indptr[i + 1]
-        for c in range(n_out):
-            z[c] = bias[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                z[c] += v * W[j, c]
-        zmax = z[0]
-        for c in range(1, n_out):
-            if z[c] > zmax:
-                zmax = z[c]
-        total = 0.0
-        for c in range(n_out):
-            z[c] = np.exp(z[c] - zmax)
-            total += z[c]
-        inv = np.float32(1.0 / total)
+        row_logits(indptr, indices, data, W, bias, i, z)
+        inv = unnormalised_softmax(z)
         q = np.float32(1.0 / (t1 - t0))
         for s in range(t0, t1):
             loss += -q * np.log(max(z[t_indices[s]] * inv, 1e-30))
@@ -101,13 +103,7 @@ def softmax_sgd_epoch_multi(
             z[c] = lr * z[c] * inv
         for s in range(t0, t1):
             z[t_indices[s]] -= lr * q
-        for c in range(n_out):
-            bias[c] -= z[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                W[j, c] -= v * z[c]
+        sgd_step(indptr, indices, data, W, bias, i, z)
     return loss
 
 

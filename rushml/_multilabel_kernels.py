@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from rushml._mach_kernels import row_logits, sgd_step, unnormalised_softmax
+
 
 @njit(cache=True, fastmath=True, nogil=True)
 def soft_target_softmax_epoch(
@@ -36,36 +38,15 @@ def soft_target_softmax_epoch(
         t0, t1 = t_indptr[i], t_indptr[i + 1]
         if t0 == t1:
             continue
-        start, end = indptr[i], indptr[i + 1]
-        for c in range(n_out):
-            z[c] = bias[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                z[c] += v * W[j, c]
-        zmax = z[0]
-        for c in range(1, n_out):
-            if z[c] > zmax:
-                zmax = z[c]
-        total = 0.0
-        for c in range(n_out):
-            z[c] = np.exp(z[c] - zmax)
-            total += z[c]
-        inv = np.float32(1.0 / total)
+        row_logits(indptr, indices, data, W, bias, i, z)
+        inv = unnormalised_softmax(z)
         for t in range(t0, t1):
             loss += -t_weights[t] * np.log(max(z[t_buckets[t]] * inv, 1e-30))
         for c in range(n_out):
             z[c] = lr * z[c] * inv
         for t in range(t0, t1):
             z[t_buckets[t]] -= lr * t_weights[t]
-        for c in range(n_out):
-            bias[c] -= z[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                W[j, c] -= v * z[c]
+        sgd_step(indptr, indices, data, W, bias, i, z)
     return loss
 
 
@@ -87,16 +68,9 @@ def multi_hot_sigmoid_epoch(
     loss = 0.0
     for i in order:
         t0, t1 = t_indptr[i], t_indptr[i + 1]
-        start, end = indptr[i], indptr[i + 1]
         for t in range(t0, t1):
             y[t_buckets[t]] = 1.0
-        for c in range(n_out):
-            z[c] = bias[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                z[c] += v * W[j, c]
+        row_logits(indptr, indices, data, W, bias, i, z)
         for c in range(n_out):
             # log(1 + exp(-|z|)) + max(z, 0) - y z: the stable form of the cross-entropy
             a = abs(z[c])
@@ -109,11 +83,5 @@ def multi_hot_sigmoid_epoch(
             z[c] = lr * (s - y[c])
         for t in range(t0, t1):
             y[t_buckets[t]] = 0.0
-        for c in range(n_out):
-            bias[c] -= z[c]
-        for p in range(start, end):
-            j = indices[p]
-            v = data[p]
-            for c in range(n_out):
-                W[j, c] -= v * z[c]
+        sgd_step(indptr, indices, data, W, bias, i, z)
     return loss
