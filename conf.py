@@ -65,8 +65,13 @@ nb_execution_mode = "cache"
 nb_execution_cache_path = os.environ.get("PORTFOLIO_NB_CACHE", "_build/.jupyter_cache")
 # Per-cell limit. The whole-notebook budget (60 s) is a separate, stricter check.
 nb_execution_timeout = 120
-nb_execution_raise_on_error = True
-nb_execution_show_tb = True
+# A failed cell does not raise (that prints Sphinx's crash report): portfolio.notebooks
+# stops the build before any page is written, with one line per failed notebook naming its
+# file, line, cell and error (a failed claim's assert message). MyST-NB's own "execution
+# failed" warnings repeat that, with a traceback file, so they are silenced.
+nb_execution_raise_on_error = False
+nb_execution_show_tb = False
+suppress_warnings = ["mystnb.exec"]
 nb_merge_streams = True
 
 # -- HTML output ---------------------------------------------------------------

@@ -50,8 +50,12 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.errors import SphinxError
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+from .errors import PortfolioStop, stop_build
+
+logger = logging.getLogger(__name__)
 
 __version__ = "0.1.0"
 
@@ -90,10 +94,22 @@ MEASURED_FIELDS = (
 STATUSES = ("ok", "skipped", "timeout", "out_of_memory", "crashed", "error")
 
 
-class BenchmarkResultsError(SphinxError):
+class BenchmarkResultsError(PortfolioStop):
     """A committed benchmark results file is missing, unreadable or incomplete."""
 
     category = "Benchmark results error"
+
+    @property
+    def summary(self) -> str:
+        """The line after the problems: the build stops before any page is written."""
+        return f"{self.category}: the results file above is not usable; nothing was built."
+
+
+def stop_on_bad_results(directive: SphinxDirective, error: BenchmarkResultsError) -> None:
+    """Log each problem of ``error`` at the directive's line, then stop the build."""
+    for line in str(error).splitlines():
+        logger.error(line, location=directive.get_location(), type="portfolio", subtype="results")
+    stop_build(logger, error)
 
 
 def _missing(mapping, fields, where: str) -> list[str]:
@@ -554,7 +570,12 @@ class BenchmarkResultsDirective(SphinxDirective):
         """Validate the file, then return provenance, tables and charts in one container."""
         rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
         self.env.note_dependency(path)
-        data = load_results(Path(path), rel)
+        try:
+            return self._run(rel, load_results(Path(path), rel))
+        except BenchmarkResultsError as error:
+            stop_on_bad_results(self, error)
+
+    def _run(self, rel: str, data: dict) -> list[nodes.Node]:
         container = nodes.container(classes=["portfolio-bench"])
         container += provenance_paragraph(data["provenance"])
         for problem in data["problems"]:
@@ -867,7 +888,10 @@ class SlideBenchmarkDirective(SphinxDirective):
         """Validate the file, then return provenance, the two tables and the chart."""
         rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
         self.env.note_dependency(path)
-        data = load_results(Path(path), rel, validate_slide_results)
+        try:
+            data = load_results(Path(path), rel, validate_slide_results)
+        except BenchmarkResultsError as error:
+            stop_on_bad_results(self, error)
         container = nodes.container(classes=["portfolio-bench"])
         container += provenance_paragraph(data["provenance"], SLIDE_NOTE)
         container += slide_config_paragraph(data["config"])

@@ -29,17 +29,27 @@ import json
 import math
 import operator
 import re
+import statistics
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from .errors import PortfolioStop, stop_build
 from .notebooks import NotebookRecord, depends_on_notebooks, link, records, table
 
 logger = logging.getLogger(__name__)
@@ -56,12 +66,55 @@ _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt
 _SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 
 
+def _needs_gap(value: str, info: ValidationInfo) -> str:
+    if info.data.get("paper_value") is not None and not value:
+        raise ValueError(
+            "a claim with a paper value needs 'gap': how our criterion differs from the "
+            "paper's value, in words"
+        )
+    return value
+
+
 def _number_format(value: str) -> str:
     try:
         format(1.5, value)
     except ValueError as error:
         raise ValueError(f"{value!r} is not a number format ({error})") from None
     return value
+
+
+#: How a claim's value comes about (shown in its row).
+#:   measured  measured by the notebook's run and deterministic for its seed (an accuracy)
+#:   counted   counted in the run: work done, parameters, neurons computed (deterministic)
+#:   computed  a formula evaluated (at the paper's size, say), not a measurement
+#:   timing    a ratio of repeated CPU-time measurements: noisy, so it needs repeats and margin
+Basis = Literal["measured", "counted", "computed", "timing"]
+BASIS_TEXT = {
+    "measured": "measured",
+    "counted": "counted",
+    "computed": "computed from a formula",
+    "timing": "timed",
+}
+#: A timing claim needs at least this many repeats, and its median at least ``margin`` times
+#: its threshold: a value between the threshold and that margin is within the noise of a
+#: shared machine and the checker refuses it.
+MIN_REPEATS = 5
+MIN_MARGIN = 2.0
+
+
+class Timing(BaseModel):
+    """What makes a timing claim trustworthy: repeats, a margin, and what it guards against."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    repeats: str = Field(
+        pattern=r"^[A-Za-z_][\w.-]*$",
+        description="glue key of the list of repeated measurements (the value is their median)",
+    )
+    guards: str = Field(min_length=1, description="what the threshold guards against")
+    margin: float = Field(
+        MIN_MARGIN, ge=MIN_MARGIN, description="the median must clear the threshold this many times"
+    )
 
 
 class Claim(BaseModel):
@@ -95,6 +148,20 @@ class Claim(BaseModel):
         None, description="comparison deciding pass: '>= 20', '<= glue:key', ..."
     )
     format: str = Field(".3g", description="format spec of the measured value")
+    basis: Basis = Field(
+        "measured",
+        description="how the value is obtained: measured, counted, computed or timing",
+    )
+    gap: str = Field(
+        "",
+        validate_default=True,
+        description="how our criterion differs from the paper's value, in words",
+    )
+    timing: Timing | None = Field(
+        None,
+        validate_default=True,
+        description="for basis 'timing': the glued repeats and what the threshold guards",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -108,6 +175,28 @@ class Claim(BaseModel):
                     "notebook: name its glue key in 'glue'"
                 )
         return data
+
+    @field_validator("gap", mode="after")
+    @classmethod
+    def _gap(cls, value: str, info: ValidationInfo) -> str:
+        return _needs_gap(value, info)
+
+    @field_validator("timing", mode="after")
+    @classmethod
+    def _timing(cls, value: Timing | None, info: ValidationInfo) -> Timing | None:
+        if (info.data.get("basis") == "timing") != (value is not None):
+            raise ValueError(
+                "a claim with basis 'timing' needs 'timing' (its glued repeats and what its "
+                "threshold guards against), and only such a claim may have one"
+            )
+        if value is not None:
+            match = _COMPARISON.match(info.data.get("holds_if") or "")
+            if match is None or match["number"] is None or float(match["number"]) <= 0:
+                raise ValueError(
+                    "a timing claim's 'holds_if' compares a ratio with a positive number "
+                    "('>= 1.5'), so its margin is known before the build"
+                )
+        return value
 
     @field_validator("holds_if")
     @classmethod
@@ -250,6 +339,23 @@ def json_path(data: Any, path: str) -> Any:
     return node
 
 
+class BenchmarkControl(BaseModel):
+    """A control measured in the same run: if it meets the target too, the claim says nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    label: str = Field(min_length=1, description="what the control is, for the row")
+    value_at: str = Field(min_length=1, description="JSON path of the control's value")
+    relative_to: str | None = Field(None, description="JSON path the control is divided by")
+
+    @field_validator("value_at", "relative_to")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None:
+            _path_steps(value)
+        return value
+
+
 class BenchmarkClaim(BaseModel):
     """One claim of one paper, measured by a committed benchmark run (not by the build)."""
 
@@ -274,6 +380,12 @@ class BenchmarkClaim(BaseModel):
     scale: float = Field(1.0, gt=0, description="unit factor, e.g. 2**-30 for bytes to GiB")
     holds_if: str = Field(description="the target: '>= 0.9', '<= 4096', ...")
     format: str = Field(".3g", description="format spec of the measured value")
+    gap: str = Field(
+        "", validate_default=True, description="how the target differs from the paper's value"
+    )
+    control: BenchmarkControl | None = Field(
+        None, description="a control shown beside the value; the claim is vacuous if it passes"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -286,6 +398,11 @@ class BenchmarkClaim(BaseModel):
                     "read from the results JSON: name their place in 'value_at'"
                 )
         return data
+
+    @field_validator("gap", mode="after")
+    @classmethod
+    def _gap(cls, value: str, info: ValidationInfo) -> str:
+        return _needs_gap(value, info)
 
     @field_validator("value_at", "relative_to")
     @classmethod
@@ -315,6 +432,7 @@ class BenchmarkValue(BaseModel):
     value: float
     date: str
     git_commit: str
+    control: float | None = None
 
 
 def _read_value(claim: BenchmarkClaim, root: Path, cache: dict) -> BenchmarkValue:
@@ -340,28 +458,44 @@ def _read_value(claim: BenchmarkClaim, root: Path, cache: dict) -> BenchmarkValu
             f"{claim.results}: provenance lacks {', '.join(repr(f) for f in missing)} "
             "(a benchmark row must say when and at which commit it was measured)",
         )
+    value = _ratio_at(data, claim.results, claim.value_at, claim.relative_to, "")
+    control = None
+    if claim.control is not None:
+        control = _ratio_at(
+            data, claim.results, claim.control.value_at, claim.control.relative_to, "control."
+        )
+    return BenchmarkValue(
+        value=value * claim.scale,
+        control=None if control is None else control * claim.scale,
+        date=str(prov["date"]),
+        git_commit=str(prov["git_commit"]),
+    )
+
+
+def _ratio_at(data: Any, results: str, value_at: str, relative_to: str | None, prefix: str):
+    """Return the number at ``value_at``, divided by the one at ``relative_to`` when given."""
     numbers = []
-    for field in ("value_at", "relative_to"):
-        where = getattr(claim, field)
+    for field, where in (("value_at", value_at), ("relative_to", relative_to)):
         if where is None:
             continue
         try:
             value = json_path(data, where)
         except KeyError as error:
-            raise ValueError(field, f"{claim.results} has no {where!r}: {error.args[0]}") from None
+            raise ValueError(
+                prefix + field, f"{results} has no {where!r}: {error.args[0]}"
+            ) from None
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
             raise ValueError(
-                field, f"{claim.results} at {where!r} holds {value!r}, not a finite number"
+                prefix + field, f"{results} at {where!r} holds {value!r}, not a finite number"
             )
         numbers.append(float(value))
     if len(numbers) == 2 and numbers[1] == 0:
-        raise ValueError("relative_to", f"{claim.results} at {claim.relative_to!r} is zero")
-    value = (numbers[0] / numbers[1] if len(numbers) == 2 else numbers[0]) * claim.scale
-    return BenchmarkValue(value=value, date=str(prov["date"]), git_commit=str(prov["git_commit"]))
+        raise ValueError(prefix + "relative_to", f"{results} at {relative_to!r} is zero")
+    return numbers[0] / numbers[1] if len(numbers) == 2 else numbers[0]
 
 
 def entry_lines_of(path: Path, section: str) -> list[int]:
@@ -435,20 +569,32 @@ def load_benchmark_claims(
     return out
 
 
-BenchStatus = Literal["target met", "target missed"]
+BenchStatus = Literal["target met", "target missed", "vacuous"]
 
 
 def evaluate_benchmark(
     claim: BenchmarkClaim, value: BenchmarkValue
 ) -> tuple[BenchStatus, str, str]:
-    """Status, measured value (as text) and target (as text) of one benchmark claim."""
+    """Status, measured value (as text) and target (as text) of one benchmark claim.
+
+    ``vacuous``: the value meets the target, but so does its control (a prediction index
+    that matches exact scoring where always predicting the same classes does too).
+    """
     match = _BENCH_COMPARISON.match(claim.holds_if)
     op, bound = match["op"], float(match["number"])
-    text = format(value.value, claim.format) + (
+    text = format_value(value.value, claim)
+    ok = _OPS[op](value.value, bound)
+    status: BenchStatus = "target met" if ok else "target missed"
+    if ok and value.control is not None and _OPS[op](value.control, bound):
+        status = "vacuous"
+    return status, text, f"{_SYMBOLS[op]} {bound:g}"
+
+
+def format_value(number: float, claim: Claim | BenchmarkClaim) -> str:
+    """Return a measured value in the claim's format, with its unit."""
+    return format(number, claim.format) + (
         f" {claim.unit}" if claim.unit and "%" not in claim.format else ""
     )
-    ok = _OPS[op](value.value, bound)
-    return ("target met" if ok else "target missed"), text, f"{_SYMBOLS[op]} {bound:g}"
 
 
 # -- Evaluating a claim against a build ---------------------------------------------------
@@ -468,11 +614,57 @@ def threshold(claim: Claim, glue: dict[str, Any]) -> tuple[str, float] | None:
     return match["op"], value
 
 
-Status = Literal["pass", "drifted", "missing"]
+Status = Literal["pass", "drifted", "missing", "refused"]
+
+
+def margin_bound(op: str, bound: float, margin: float) -> float:
+    """Return the value a timing claim's median must reach: ``margin`` times clear of ``bound``."""
+    return bound * margin if op in (">=", ">") else bound / margin
+
+
+def timing_problem(claim: Claim, glue: dict[str, Any]) -> str | None:
+    """Why the checker refuses a timing claim's measurement, or None when it may stand.
+
+    A timing claim's value must be the median of at least :data:`MIN_REPEATS` repeated
+    measurements glued under ``timing.repeats``, and that median must clear the threshold
+    by ``timing.margin`` (at least twice): a value between the threshold and the margin
+    sits within the noise of a shared machine, where a claim that holds today fails
+    tomorrow.
+    """
+    assert claim.timing is not None
+    repeats = glue.get(claim.timing.repeats)
+    if not isinstance(repeats, list) or len(repeats) < MIN_REPEATS:
+        count = len(repeats) if isinstance(repeats, list) else 0
+        return (
+            f"a timing claim needs at least {MIN_REPEATS} repeated measurements glued under "
+            f"{claim.timing.repeats!r}; found {count}"
+        )
+    median = statistics.median(repeats)
+    value = glue.get(claim.glue)
+    if not isinstance(value, int | float) or not math.isclose(value, median, rel_tol=1e-9):
+        return (
+            f"the glued value {value!r} is not the median ({median:.6g}) of its "
+            f"{len(repeats)} repeats under {claim.timing.repeats!r}"
+        )
+    op, bound = threshold(claim, glue) or (">=", math.nan)
+    needed = margin_bound(op, bound, claim.timing.margin)
+    if not _OPS[op](median, needed):
+        return (
+            f"median {format(median, claim.format)} of {len(repeats)} repeats is within the "
+            f"noise margin of its threshold {claim.holds_if}: a timing claim's median must "
+            f"clear it {claim.timing.margin:g} times ({_SYMBOLS[op]} "
+            f"{format(needed, claim.format)}); make the effect larger or lower the threshold"
+        )
+    return None
 
 
 def evaluate(claim: Claim, record: NotebookRecord | None) -> tuple[Status, str, str]:
-    """Status, measured value (as text) and criterion (as text) of one claim in this build."""
+    """Status, measured value (as text) and criterion (as text) of one claim in this build.
+
+    ``refused`` is a timing claim whose measurement the checker does not accept (too few
+    repeats, or a median within the noise margin of its threshold), whether or not it
+    passes its comparison.
+    """
     if record is None or not record.succeeded:
         return "missing", "not run", claim.holds_if or "the notebook's assert"
     if claim.glue is None:
@@ -493,6 +685,16 @@ def evaluate(claim: Claim, record: NotebookRecord | None) -> tuple[Status, str, 
     op, bound = limit
     criterion = f"{_SYMBOLS[op]} {format(bound, claim.format)}"
     ok = not math.isnan(number) and _OPS[op](number, bound)
+    if claim.timing is not None:
+        repeats = record.glue.get(claim.timing.repeats)
+        count = len(repeats) if isinstance(repeats, list) else 0
+        needed = margin_bound(op, bound, claim.timing.margin)
+        criterion += (
+            f" (median of {count} repeats; the checker refuses a median "
+            f"{'below' if op in ('>=', '>') else 'above'} {format(needed, claim.format)})"
+        )
+        if timing_problem(claim, record.glue) is not None:
+            return "refused", text, criterion
     return ("pass" if ok else "drifted"), text, criterion
 
 
@@ -539,15 +741,17 @@ def load(app: Sphinx) -> None:
         try:
             setattr(app, target, loader())
         except ClaimsError as error:
-            app.portfolio_claims_failed = True
-            for line in str(error).splitlines():
+            lines = str(error).splitlines()
+            for line in lines:
                 logger.error(line, type="portfolio", subtype="claims")
+            count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+            stop_build(logger, ClaimsFileError(f"{count} in {label} (above); nothing was built."))
 
 
-def fail_on_bad_file(app: Sphinx, exception: Exception | None) -> None:
-    """Fail the build when the claims file does not validate, with or without ``-W``."""
-    if exception is None and getattr(app, "portfolio_claims_failed", False):
-        app.statuscode = 1
+class ClaimsFileError(PortfolioStop):
+    """The claims file does not validate: the build stops before reading any page."""
+
+    category = "Claims file error"
 
 
 def check(app: Sphinx, env) -> None:
@@ -577,10 +781,21 @@ def check(app: Sphinx, env) -> None:
             )
             continue
         match = _COMPARISON.match(claim.holds_if or "")
+        missing = False
         for key in filter(None, [claim.glue, match["key"] if match else None]):
             if key not in record.glue:
+                missing = True
                 logger.warning(
                     f"{where}, field 'glue': notebook {record.source} glued no value {key!r}",
+                    type="portfolio",
+                    subtype="claims",
+                    location=path,
+                )
+        if claim.timing is not None and not missing and record.succeeded:
+            problem = timing_problem(claim, record.glue)
+            if problem is not None:
+                logger.warning(
+                    f"{where}, field 'timing': refused: {problem}",
                     type="portfolio",
                     subtype="claims",
                     location=path,
@@ -646,19 +861,28 @@ class ClaimsTableDirective(SphinxDirective):
         ]
 
 
-def status_badge(status: str) -> nodes.inline:
+#: Badge colour of every status (sphinx-design's names), the same in tables and badges.
+STATUS_COLORS = {
+    "pass": "success",
+    "claims hold": "success",
+    "notebook claims hold": "success",
+    "target met": "success",
+    "target missed": "warning",
+    "vacuous": "warning",
+    "drifted": "danger",
+    "notebook claims drifted": "danger",
+    "missing": "danger",
+    "refused": "danger",
+}
+
+
+def status_badge(status: str, text: str | None = None) -> nodes.inline:
     """Return a sphinx-design badge for a status."""
-    color = {
-        "pass": "success",
-        "claims hold": "success",
-        "target met": "success",
-        "target missed": "warning",
-        "drifted": "danger",
-        "missing": "danger",
-    }.get(status, "secondary")
+    color = STATUS_COLORS.get(status, "secondary")
+    text = text or status
     return nodes.inline(
-        status,
-        status,
+        text,
+        text,
         classes=[
             "sd-sphinx-override",
             "sd-badge",
@@ -681,6 +905,21 @@ def paper_link(app: Sphinx, docname: str, key: str, *, full: bool = False) -> no
     return nodes.Text(short)
 
 
+def claim_words(claim: Claim | BenchmarkClaim, anchor: str) -> nodes.paragraph:
+    """Return the claim cell: the claim, our setting, the gap to the paper, the guard."""
+    words = nodes.paragraph(ids=[anchor])
+    words += nodes.Text(claim.claim)
+    for label, text in (
+        ("Here", claim.setting),
+        ("Against the paper", claim.gap),
+        ("The threshold guards against", getattr(getattr(claim, "timing", None), "guards", "")),
+    ):
+        if text:
+            words += nodes.Text(" ")
+            words += nodes.emphasis("", f"{label}: {text}")
+    return words
+
+
 def claims_rows_table(
     app: Sphinx, docname: str, claims: list[Claim], *, show_paper: bool = True
 ) -> nodes.table:
@@ -700,22 +939,24 @@ def claims_rows_table(
             paper["ids"].append(f"claims-{nodes.make_id(claim.paper)}")
             seen_papers.add(claim.paper)
         paper += paper_link(app, docname, claim.paper)
-        words = nodes.paragraph(ids=[f"claim-{claim.id}"])
-        words += nodes.Text(claim.claim)
-        if claim.setting:
-            words += nodes.Text(" ")
-            words += nodes.emphasis("", f"Here: {claim.setting}")
+        words = claim_words(claim, f"claim-{claim.id}")
         paper_value = nodes.paragraph()
         paper_value += nodes.Text(paper_value_text(claim))
         paper_value += nodes.Text(" ")
         paper_value += nodes.inline("", f"({claim.source})", classes=["portfolio-claim-source"])
-        measured_cell = (
+        measured_cell = nodes.paragraph()
+        measured_cell += (
             link(app, docname, record.docname, measured)
             if record is not None
             else nodes.Text(measured)
         )
+        if claim.glue is not None:
+            measured_cell += nodes.Text(" ")
+            measured_cell += nodes.inline(
+                "", f"({BASIS_TEXT[claim.basis]})", classes=["portfolio-claim-basis"]
+            )
         rows.append([paper, words, paper_value, measured_cell, criterion, status_badge(status)])
-    headers = ["paper", "claim", "paper's value", "measured in this build", "holds if", "status"]
+    headers = ["paper", "claim", "paper's value", "this build", "holds if", "status"]
     widths = [3, 5, 4, 2, 2, 1]
     if not show_paper:
         rows, headers, widths = [r[1:] for r in rows], headers[1:], widths[1:]
@@ -747,17 +988,17 @@ def benchmark_rows_table(
     table_rows = []
     for claim, value in rows:
         status, measured, target = evaluate_benchmark(claim, value)
-        words = nodes.paragraph(ids=[f"bench-claim-{claim.id}"])
-        words += nodes.Text(claim.claim)
-        if claim.setting:
-            words += nodes.Text(" ")
-            words += nodes.emphasis("", f"Here: {claim.setting}")
+        words = claim_words(claim, f"bench-claim-{claim.id}")
         paper_value = nodes.paragraph()
         paper_value += nodes.Text(paper_value_text(claim))
         paper_value += nodes.Text(" ")
         paper_value += nodes.inline("", f"({claim.source})", classes=["portfolio-claim-source"])
         cell = nodes.paragraph()
         cell += nodes.Text(measured)
+        if claim.control is not None and value.control is not None:
+            cell += nodes.Text("; ")
+            cell += nodes.strong("", f"control, {claim.control.label}: ")
+            cell += nodes.Text(format_value(value.control, claim))
         cell += nodes.Text(" ")
         cell += nodes.inline(
             "",
@@ -787,8 +1028,9 @@ def grouped_tables(app: Sphinx, docname: str, claims: list[Claim]) -> list[nodes
             classes=["portfolio-claims-paper"], ids=[f"claims-{nodes.make_id(key)}"]
         )
         heading += paper_link(app, docname, key, full=True)
-        heading += nodes.Text(" ")
-        heading += status_badge(paper_status(app, key))
+        for badge in paper_badges(app, key) or [status_badge("no demo")]:
+            heading += nodes.Text(" ")
+            heading += badge
         out.append(heading)
         mine = [c for c in claims if c.paper == key]
         if mine:
@@ -800,11 +1042,7 @@ def grouped_tables(app: Sphinx, docname: str, claims: list[Claim]) -> list[nodes
 
 
 def paper_status(app: Sphinx, key: str) -> str:
-    """``claims hold``, ``drifted`` or ``no demo`` for one paper, from its notebook claims.
-
-    Benchmark claims do not enter the badge: their rows say per target whether the
-    committed run met it.
-    """
+    """``claims hold``, ``drifted`` or ``no demo`` for one paper, from its notebook claims."""
     claims = [c for c in claims_of(app) if c.paper == key]
     if not claims:
         return "no demo"
@@ -812,6 +1050,30 @@ def paper_status(app: Sphinx, key: str) -> str:
     notebooks = records(app.env)
     statuses = {evaluate(c, notebooks.get(f"{folder}/{c.notebook}"))[0] for c in claims}
     return "claims hold" if statuses == {"pass"} else "drifted"
+
+
+def paper_badges(app: Sphinx, key: str) -> list[nodes.inline]:
+    """Return the badges of one paper: its notebook claims, then its benchmark targets.
+
+    For example "notebook claims hold" and "benchmark targets 3 of 7 met", in the
+    colours of the tables' status column (all met: success; any missed: warning). A
+    target met vacuously (its control meets it too) does not count as met.
+    """
+    badges = []
+    status = paper_status(app, key)
+    if status != "no demo":
+        status = "notebook claims hold" if status == "claims hold" else "notebook claims drifted"
+        badges.append(status_badge(status))
+    rows = [evaluate_benchmark(c, v)[0] for c, v in benchmark_claims_of(app) if c.paper == key]
+    if rows:
+        met = rows.count("target met")
+        badges.append(
+            status_badge(
+                "target met" if met == len(rows) else "target missed",
+                f"benchmark targets {met} of {len(rows)} met",
+            )
+        )
+    return badges
 
 
 def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -873,18 +1135,20 @@ def _badge(app: Sphinx, docname: str, card: nodes.Element, repro: str) -> None:
     key = _key_of(app, card)
     if key is None:
         return
-    status = paper_status(app, key)
-    badge = status_badge(status)
+    badges = paper_badges(app, key)
     para = nodes.paragraph(classes=["portfolio-claims-badge"])
     para += nodes.Text("Reproducibility: ")
-    if status != "no demo" and repro in app.env.found_docs:
+    if badges and repro in app.env.found_docs:
         ref = link(app, docname, repro, "", anchor=f"claims-{nodes.make_id(key)}")
         ref.children = []
-        ref += badge
-        ref["reftitle"] = f"Reproducibility: {status}"
+        for index, badge in enumerate(badges):
+            if index:
+                ref += nodes.inline("", " · ", classes=["portfolio-claims-sep"])
+            ref += badge
+        ref["reftitle"] = "Reproducibility: " + " · ".join(b.astext() for b in badges)
         para += ref
     else:
-        para += badge
+        para += status_badge("no demo")
     body = next((c for c in card.children if "sd-card-body" in c.get("classes", [])), card)
     body += para
 
@@ -906,7 +1170,6 @@ def setup(app: Sphinx) -> dict:
     app.add_node(claims_table)
     app.add_directive("claims-table", ClaimsTableDirective)
     app.connect("builder-inited", load)
-    app.connect("build-finished", fail_on_bad_file)
     app.connect("env-check-consistency", check)
     app.connect("env-check-consistency", check_benchmark_papers)
     app.connect("doctree-read", note_dependency)

@@ -8,8 +8,11 @@ from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.util import logging
 
-from .errors import PortfolioConfigError
+from .errors import PortfolioConfigError, stop_build
+
+logger = logging.getLogger(__name__)
 
 
 def _relative_path(value: Any) -> str | None:
@@ -105,8 +108,11 @@ def check_config(app: Sphinx, config: Config) -> None:
         value = getattr(config, option.name)
         expected = option.check(value)
         if expected is not None:
-            raise PortfolioConfigError(
-                f"{option.name} = {value!r}: expected {expected} ({option.help})"
+            stop_build(
+                logger,
+                PortfolioConfigError(
+                    f"{option.name} = {value!r}: expected {expected} ({option.help})"
+                ),
             )
 
 

@@ -20,7 +20,7 @@ from pybtex.richtext import Text as LatexText
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .errors import PortfolioDataError, Problem, key_lines, load_yaml
+from .errors import PortfolioDataError, Problem, key_lines, load_yaml, stop_build
 from .schema import (
     BIBTEX_FIELDS,
     PUBLICATION_TEXT_FIELDS,
@@ -317,7 +317,7 @@ def builder_inited(app: Sphinx) -> None:
                 logger.error(
                     f"{problem.file}: {problem.what}", type="portfolio", subtype=problem.subtype
                 )
-        raise PortfolioDataError(problems)
+        stop_build(logger, PortfolioDataError(problems))
     app.env.portfolio_data = data  # re-read every build, so a changed file is always seen
     logger.info(
         "[portfolio] %d publications, %d talks, %d updates, %d press items",

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from sphinx.errors import SphinxError
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,33 @@ class Problem:
         return f"{self.where}: {self.what} [portfolio.{self.subtype}]"
 
 
-class PortfolioDataError(SphinxError):
+class PortfolioStop(SystemExit):
+    """Stop the build on the owner's mistake, after its problems were logged.
+
+    Sphinx 9 prints a crash report (versions, traceback, "please open an issue") for every
+    exception that reaches ``sphinx-build``, :class:`~sphinx.errors.SphinxError` included
+    (sphinx-doc/sphinx#14543). A mistake in a data file is not a crash: the extension logs
+    each problem as a Sphinx error and then one summary line, and raises this
+    :class:`SystemExit` (exit status 1), which Sphinx lets through, so the owner reads
+    their problems and nothing else. In-process callers catch it by its class.
+    """
+
+    category = "Portfolio error"
+
+    def __init__(self, message: str):
+        super().__init__(1)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def summary(self) -> str:
+        """The one line printed last (the problems themselves were logged before)."""
+        return f"{self.category}: {self.message}"
+
+
+class PortfolioDataError(PortfolioStop):
     """The site's data files are invalid; raised before any page is written."""
 
     category = "Portfolio data error"
@@ -71,11 +96,29 @@ class PortfolioDataError(SphinxError):
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{count} in the data files; nothing was built:\n{lines}")
 
+    @property
+    def summary(self) -> str:
+        """The one line printed after the problems."""
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        return f"{self.category}: {count} in the data files above; nothing was built."
 
-class PortfolioConfigError(SphinxError):
+
+class PortfolioNotebookError(PortfolioStop):
+    """A demo notebook failed to run (a claim's assert, or any other error)."""
+
+    category = "Notebook error"
+
+
+class PortfolioConfigError(PortfolioStop):
     """A ``portfolio_*`` configuration value is invalid."""
 
     category = "Portfolio configuration error"
+
+
+def stop_build(logger, error: PortfolioStop) -> None:
+    """Log ``error``'s summary line and stop the build with it (exit status 1)."""
+    logger.error(error.summary)
+    raise error
 
 
 # -- YAML that refuses duplicate keys ------------------------------------------

@@ -38,6 +38,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 from sphinx.util import logging
 
+from .errors import PortfolioConfigError, PortfolioNotebookError, stop_build
+
 __all__ = ["NotebookRecord", "PROBE_TAG", "records", "strip_probe"]
 
 logger = logging.getLogger(__name__)
@@ -134,6 +136,8 @@ class NotebookRecord:
     glue: dict[str, Any] = field(default_factory=dict)  # key -> float, int, bool or str
     knobs: list[dict[str, str]] = field(default_factory=list)  # name, value, comment
     thumbnail: dict[str, str] | None = None  # uri, alt of the notebook's first figure
+    failure: str = ""  # why it failed: the cell and its error line, e.g. a claim's assert
+    failure_line: int | None = None  # line of the failing statement in the source file
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as plain data."""
@@ -231,7 +235,10 @@ def check_config(app: Sphinx, config) -> None:
     """Validate every ``portfolio_*`` notebook setting once, naming the bad one."""
     app.portfolio_build_started = time.time()
     for option in OPTIONS:
-        config[option.name] = option.check(option.name, config[option.name])
+        try:
+            config[option.name] = option.check(option.name, config[option.name])
+        except ConfigError as error:
+            stop_build(logger, PortfolioConfigError(str(error)))
 
 
 # -- The probe ---------------------------------------------------------------------------
@@ -289,7 +296,7 @@ _NUMPY_SCALAR = re.compile(r"^np\.\w+\((.*)\)$")
 
 
 def glue_value(text: str) -> Any:
-    """Return a glued value's ``text/plain`` form as a Python number, bool or string."""
+    """Return a glued value's ``text/plain`` form as a number, bool, string or list of numbers."""
     text = text.strip()
     match = _NUMPY_SCALAR.match(text)
     if match:
@@ -298,6 +305,10 @@ def glue_value(text: str) -> Any:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+    if isinstance(value, list | tuple) and all(
+        isinstance(item, int | float) and not isinstance(item, bool) for item in value
+    ):
+        return [float(item) for item in value]  # repeated measurements of a timing claim
     return value if isinstance(value, int | float | bool | str) else text
 
 
@@ -425,6 +436,10 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
     record = NotebookRecord(docname=docname, source=source)
     record.title, record.description = page_title_and_description(doctree)
     record.succeeded = bool(exec_data.get("succeeded"))
+    if not record.succeeded:
+        record.failure, record.failure_line = explain_failure(
+            exec_data, Path(env.doc2path(docname)).read_text("utf8")
+        )
     record.method = str(exec_data.get("method", ""))
     record.runtime = exec_data.get("runtime")
     record.executed_at = exec_data.get("mtime")
@@ -453,6 +468,63 @@ def collect(app: Sphinx, doctree: nodes.document) -> None:
             record.seed = probe.get("seed")
     records(env)[docname] = record
     app.emit("portfolio-notebook-read", doctree, record)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)): (.*)$")
+
+
+def explain_failure(exec_data: dict, source: str) -> tuple[str, int | None]:
+    """Say in one line why a notebook failed, and where in its source file.
+
+    MyST-NB keeps the failed run's traceback: the cell's code between two rules of
+    dashes, then IPython's coloured traceback. Returned: ``"cell 14: AssertionError:
+    claim '...' failed: ..."`` and the source line of the failing statement (None
+    when the cell's code is not found in the file, as for a timeout).
+    """
+    text = _ANSI.sub("", str(exec_data.get("traceback") or ""))
+    error = str(exec_data.get("error") or "the run failed")
+    errors = [m for line in text.splitlines() if (m := _ERROR_LINE.match(line.strip()))]
+    cells = _CELL_LINE.findall(text)
+    what = f"{errors[-1][1]}: {errors[-1][2]}" if errors else error
+    if errors and errors[-1][1] == "CellTimeoutError":
+        what = f"{error}: a cell ran past nb_execution_timeout"
+    line = None
+    code = text.split("------------------\n", 2)  # [before, the cell's code, the rest]
+    if len(code) == 3 and cells:
+        cell_code = code[1].rstrip("\n")
+        at = source.find(cell_code) if cell_code else -1
+        if at >= 0:
+            line = source.count("\n", 0, at) + int(cells[-1][1])
+    prefix = f"cell {cells[-1][0]}: " if cells else ""
+    return prefix + what, line
+
+
+def report_failures(app: Sphinx, env) -> None:
+    """Stop the build, before any page is written, if a notebook failed to run.
+
+    Each failed notebook gets one line: the file and line, the cell and the error
+    (a failed claim's assert message names the claim). The traceback stays in MyST-NB's
+    report; a failed claim should read as a failed claim, not as a crash.
+    """
+    failed = [r for r in records(env).values() if not r.succeeded]
+    if not failed:
+        return
+    for record in sorted(failed, key=lambda r: r.source):
+        where = (
+            record.source
+            if record.failure_line is None
+            else (f"{record.source}:{record.failure_line}")
+        )
+        logger.error(
+            f"notebook failed: {record.failure}",
+            location=where,
+            type="portfolio",
+            subtype="notebook",
+        )
+    count = f"{len(failed)} notebook{'s' if len(failed) != 1 else ''}"
+    stop_build(logger, PortfolioNotebookError(f"{count} failed (above); nothing was built."))
 
 
 def records(env) -> dict[str, NotebookRecord]:
@@ -519,6 +591,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-purge-doc", purge_dependent)
     app.connect("env-merge-info", merge_dependent)
     app.connect("env-get-outdated", outdated)
+    app.connect("env-updated", report_failures)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -176,6 +176,19 @@ class SlideClassifier:
         Training seconds of every epoch (evaluation excluded).
     epoch_cpu_times_ : list of float
         The same in process CPU seconds.
+    batch_cpu_times_ : list of float
+        Process CPU seconds of every training step (one batch: hidden layer,
+        active set, forward, backward and Adam), in order; refills of the
+        tables are not in it (see ``refill_cpu_times_``).
+    refill_cpu_times_ : list of float
+        Process CPU seconds of every refill of the tables.
+    epoch_multiply_adds_ : list of int
+        Multiply-adds of every epoch, counted, not timed: input layer forward
+        and gradient (``2 * nnz * hidden_size``), output layer forward,
+        backward and gradient over the active neurons (``3 * active *
+        hidden_size``), and for ``"lsh"`` the hashing of every query and
+        every refilled neuron (SimHash: ``hidden_size`` per bit; DWTA: one per
+        compared element). Deterministic for a given ``random_state``.
     n_rehash_ : int
         Refills of the tables so far.
     index_ : dict
@@ -338,6 +351,7 @@ class SlideClassifier:
         self.n_features_in_ = n_features
         self._marks = _k.scratch_marks(n_classes)  # reused by every batch
         self._step = 0
+        self._work = 0  # multiply-adds of the current epoch
         self.n_rehash_ = 0
         self._tables = None
         self.index_ = None  # prediction tables, built by build_index
@@ -357,6 +371,7 @@ class SlideClassifier:
         if new_functions or self._hash is None:
             self._hash = self._make_hash(int(rng.integers(_SEED_MAX))).fit(self.W2_[:1])
         codes = self._hash.hash(self.W2_)
+        self._work += self.n_classes_ * self._hash_cost()
         tables = LSHTables(
             n_tables=self.n_tables,
             n_buckets=self._hash.n_buckets_,
@@ -368,6 +383,12 @@ class SlideClassifier:
         order = rng.permutation(self.n_classes_)
         self._tables = tables.insert(order, codes[order])
         self.n_rehash_ += 1
+
+    def _hash_cost(self) -> int:
+        """Multiply-adds (SimHash) or compared elements (DWTA) to hash one vector."""
+        if self.hash_family == "simhash":
+            return self.hidden_size * self.n_hashes * self.n_tables
+        return self.n_hashes * self.n_tables * self.bin_size
 
     # -- one batch --------------------------------------------------------------
 
@@ -509,6 +530,10 @@ class SlideClassifier:
         _k.scatter_adam(self.W1_, M, V, empty, empty, empty, *self._input_pairs(Xb, n), dH, **adam)
         self._adam("b1", self.b1_, (dH.sum(axis=0) / np.float32(n)).astype(np.float32))
         self._last_active = n_active
+        h = self.hidden_size
+        self._work += 2 * int(Xb.nnz) * h + 3 * int(n_active.sum()) * h
+        if self.sampling == "lsh":
+            self._work += n * self._hash_cost()
         return float(loss.mean())
 
     # -- public API -------------------------------------------------------------
@@ -559,6 +584,7 @@ class SlideClassifier:
         self._init_state(X.shape[1], n_classes, rng_init)
         self._hash = None
         self.loss_curve_, self.epoch_times_, self.epoch_cpu_times_ = [], [], []
+        self.batch_cpu_times_, self.refill_cpu_times_, self.epoch_multiply_adds_ = [], [], []
         self.history_ = {
             "train_time": [],
             "train_cpu_time": [],
@@ -587,9 +613,10 @@ class SlideClassifier:
         recent_active = []
         for _ in range(self.n_epochs):
             t_epoch = _now()
+            self._work = 0
             spent_eval = np.zeros(2)
             if lsh and self._tables is None:
-                self._refill_tables(rng_hash, new_functions=True)
+                self._timed_refill(rng_hash, new_functions=True)
             order = rng_order.permutation(n)
             epoch_active = []
             for start in range(0, n, self.batch_size):
@@ -602,17 +629,19 @@ class SlideClassifier:
                     if idx.size
                     else np.zeros(0, np.int64)
                 )
+                cpu = time.process_time()
                 self.loss_curve_.append(self._train_batch(Xb, b_ptr, b_ids, rng_sample))
+                self.batch_cpu_times_.append(time.process_time() - cpu)
                 epoch_active.append(self._last_active)
                 recent_active.append(self._last_active)
                 seen += idx.size
                 since_eval += idx.size
                 if lsh and seen >= next_rebuild:
-                    self._refill_tables(rng_hash, new_functions=True)
+                    self._timed_refill(rng_hash, new_functions=True)
                     next_rebuild += self.rebuild_period
                     next_rehash = seen + period
                 elif lsh and seen >= next_rehash:
-                    self._refill_tables(rng_hash, new_functions=False)
+                    self._timed_refill(rng_hash, new_functions=False)
                     period *= self.rehash_growth
                     next_rehash = seen + period
                 t0 = _now()
@@ -627,7 +656,13 @@ class SlideClassifier:
             clock += took
             self.epoch_times_.append(float(took[0]))
             self.epoch_cpu_times_.append(float(took[1]))
+            self.epoch_multiply_adds_.append(int(self._work))
             self.active_counts_ = np.concatenate(epoch_active)
+
+    def _timed_refill(self, rng: np.random.Generator, new_functions: bool) -> None:
+        cpu = time.process_time()
+        self._refill_tables(rng, new_functions)
+        self.refill_cpu_times_.append(time.process_time() - cpu)
 
     def _record(self, eval_set, seen, train_time, recent_active):
         from rushml.metrics import precision_at_k
