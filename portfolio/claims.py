@@ -1107,6 +1107,8 @@ def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 
 def _key_of(app: Sphinx, element: nodes.Element) -> str | None:
+    if element.get("portfolio_paper"):  # a publication card names its paper
+        return element["portfolio_paper"]
     return next((key for key in paper_keys(app) if nodes.make_id(key) in element["ids"]), None)
 
 
@@ -1148,7 +1150,10 @@ def _badge(app: Sphinx, docname: str, card: nodes.Element, repro: str) -> None:
         ref["reftitle"] = "Reproducibility: " + " · ".join(b.astext() for b in badges)
         para += ref
     else:
-        para += status_badge("no demo")
+        for index, badge in enumerate(badges or [status_badge("no demo")]):
+            if index:
+                para += nodes.inline("", " · ", classes=["portfolio-claims-sep"])
+            para += badge
     body = next((c for c in card.children if "sd-card-body" in c.get("classes", [])), card)
     body += para
 

@@ -252,6 +252,64 @@ def notebook_imports(notebook: nbformat.NotebookNode) -> list[str]:
     return sorted(found)
 
 
+def notebook_code(notebook: nbformat.NotebookNode) -> str:
+    """Return the code of every code cell, IPython magics dropped."""
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def dotted_imports(code: str, package: str = "") -> set[str]:
+    """Return the dotted modules ``code`` imports; relative ones resolved inside ``package``."""
+    import ast
+
+    lines = code.splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(filter(None, [package, base]))
+            found.add(base)
+            # "from rushml import mach" imports the submodule rushml.mach
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {m for m in found if m}
+
+
+def package_imports(root: Path, package: str, used: set[str]) -> set[str]:
+    """Return the top-level modules that the modules ``used`` of ``package`` need.
+
+    Follows imports inside the package (its ``__init__`` included, which Python runs
+    first) and returns every other module reached, by its top-level name.
+    """
+    seen: set[str] = set()
+    todo = [package, *sorted(used)]
+    outside: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        path = Path(root, *parts).with_suffix(".py")
+        if not path.is_file():
+            path = Path(root, *parts, "__init__.py")
+        if not path.is_file():
+            continue  # a name imported from a module, not a module
+        inside = ".".join(parts if path.name == "__init__.py" else parts[:-1]) or package
+        for name in dotted_imports(path.read_text("utf8"), inside):
+            if name.split(".")[0] == package:
+                todo.append(name)
+            else:
+                outside.add(name.split(".")[0])
+    return outside
+
+
 def pinned_requirements(path: Path) -> dict[str, str]:
     """Return ``name==version`` lines of a requirements file, by normalised name."""
     pins: dict[str, str] = {}
@@ -269,7 +327,10 @@ def install_plan(
 
     This repository's packages come from the repository itself; every other third-party
     module the notebook imports comes with its pin from ``requirements.txt`` (the same
-    version Binder installs), plus ``myst_nb`` (``glue``) whenever it is imported.
+    version Binder installs). Only the modules the notebook reaches count: those of this
+    repository's package that it imports are followed to what they import. ``myst_nb`` is
+    never installed: outside a site build ``glue`` has nothing to do, and the setup cell
+    stands in for it.
     """
     import contextlib
     import sys
@@ -281,9 +342,11 @@ def install_plan(
     plan: dict[str, str] = {}
     modules = set(notebook_imports(notebook))
     for package in modules & own:
-        # This repository's package declares no dependencies: add what its modules import.
-        for path in sorted(Path(requirements.parent, package).glob("*.py")):
-            modules |= code_imports(path.read_text("utf8"))
+        # This repository's package declares no dependencies: add what the modules the
+        # notebook uses import (followed through the package), not the whole package's.
+        used = {m for m in dotted_imports(notebook_code(notebook)) if m.split(".")[0] == package}
+        modules |= package_imports(requirements.parent, package, used)
+    modules.discard("myst_nb")  # glue() only matters in a site build: the setup cell stubs it
     for module in sorted(modules):
         if module in sys.stdlib_module_names or module == "__future__":
             continue
@@ -312,13 +375,19 @@ def setup_cell(plan: dict[str, str]) -> nbformat.NotebookNode:
         "# Colab, or any Python without this site's packages: install what this notebook\n"
         "# imports and is missing. (Binder and `pip install -r requirements.txt` have it all.)\n"
         "import importlib.util\n"
+        "import sys\n"
+        "import types\n"
         "\n"
         f"wanted = {{\n{wanted},\n}}\n"
         "missing = [req for module, req in wanted.items()\n"
         "           if importlib.util.find_spec(module) is None]\n"
         "if missing:\n"
         '    args = " ".join(sorted(set(missing)))\n'
-        "    %pip install --quiet $args"
+        "    %pip install --quiet $args\n"
+        "# glue() hands numbers to the site's pages; outside a site build it has nothing to do.\n"
+        'if importlib.util.find_spec("myst_nb") is None:\n'
+        '    sys.modules["myst_nb"] = types.ModuleType("myst_nb")\n'
+        '    sys.modules["myst_nb"].glue = lambda name, value, display=True: None'
     )
     return nbformat.v4.new_code_cell(code, metadata={"tags": [SETUP_TAG]})
 

@@ -108,7 +108,10 @@ def publication_card(
     if not compact:
         children.append(bibtex_block(pub.key, data))
     ids = (nodes.make_id(pub.key),) if anchor else ()
-    return render.card(*children, classes=("portfolio-publication",), ids=ids)
+    card = render.card(*children, classes=("portfolio-publication",), ids=ids)
+    if not compact:  # the list and the home page get the reproducibility badge (claims.py)
+        card["portfolio_paper"] = pub.key
+    return card
 
 
 # -- Directives ------------------------------------------

@@ -72,10 +72,10 @@ def test_rebuild_from_fresh_environment_reads_outputs_from_cache(site):
 
 def write_tiny_site(root: Path, notebook_body: str) -> None:
     (root / "conf.py").write_text(
-        "extensions = ['myst_nb']\n"
+        "extensions = ['myst_nb', 'portfolio.notebooks']\n"
         "nb_execution_mode = 'cache'\n"
-        "nb_execution_raise_on_error = True\n"
-        "nb_execution_show_tb = True\n"
+        "nb_execution_raise_on_error = False\n"  # as in the site's conf.py
+        "suppress_warnings = ['mystnb.exec']\n"
         "nb_execution_timeout = 60\n"
     )
     (root / "index.md").write_text("# Tiny\n\n```{toctree}\nclaim\n```\n")
@@ -110,9 +110,23 @@ def test_failing_claim_fails_the_build_naming_notebook_and_claim(tmp_path):
     )
     proc = build_tiny(tmp_path)
     log = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "claim.md" in log
-    assert "claim 'speed-up at least 0.9' failed: ratio=0.5" in log
+    assert proc.returncode == 1
+    # The file and the line of the assert, the cell, the claim: one line, no traceback.
+    line = (
+        (tmp_path / "claim.md")
+        .read_text()
+        .splitlines()
+        .index("assert ratio >= 0.9, f\"claim 'speed-up at least 0.9' failed: ratio={ratio}\"")
+    )
+    expected = (
+        f"claim.md:{line + 1}: ERROR: notebook failed: cell 1: AssertionError: "
+        "claim 'speed-up at least 0.9' failed: ratio=0.5 [portfolio.notebook]"
+    )
+    assert expected in log.splitlines(), log[-3000:]
+    assert log.rstrip().splitlines()[-1].endswith("1 notebook failed (above); nothing was built.")
+    for crash in ("Traceback", "Versions", "sphinx-doc/sphinx/issues", "AssertionError   "):
+        assert crash not in log, crash
+    assert not (tmp_path / "_build" / "claim.html").exists(), "nothing half-built is published"
 
 
 def test_passing_claim_builds(tmp_path):

@@ -24,6 +24,7 @@ from portfolio.claims import (
     load_claims,
     paper_value_text,
     threshold,
+    timing_problem,
 )
 from portfolio.notebooks import NotebookRecord
 
@@ -238,6 +239,102 @@ def test_comparison_against_a_missing_glued_value_is_missing():
     assert evaluate(claim, record(demo_ratio=0.1))[0] == "missing"
 
 
+# -- Timing claims: repeats and a margin that noise cannot cross -------------------------------
+
+TIMING = {
+    **GOOD,
+    "id": "demo-speed",
+    "claim": "A runs faster than B (B's CPU time over A's).",
+    "basis": "timing",
+    "timing": {"repeats": "demo_ratio_repeats", "guards": "A being no faster than B"},
+    "format": ".1f",
+}
+
+
+def timed(*repeats: float, value: float | None = None) -> NotebookRecord:
+    """A record whose glued value is the median of ``repeats`` (or ``value``)."""
+    import statistics
+
+    value = statistics.median(repeats) if value is None else value
+    return record(demo_ratio=value, demo_ratio_repeats=list(repeats))
+
+
+def test_timing_claim_clear_of_its_margin_passes_and_says_how_it_was_measured():
+    claim = Claim.model_validate(TIMING)
+    assert timing_problem(claim, timed(4.8, 5.0, 5.2, 5.1, 4.9).glue) is None
+    status, measured, criterion = evaluate(claim, timed(4.8, 5.0, 5.2, 5.1, 4.9))
+    assert (status, measured) == ("pass", "5.0 ×")
+    assert criterion == "≥ 2.0 (median of 5 repeats; the checker refuses a median below 4.0)"
+
+
+def test_timing_claim_between_its_threshold_and_the_noise_margin_is_refused():
+    # Holds against its threshold (2), but a loaded machine could push it under.
+    claim = Claim.model_validate(TIMING)
+    glue = timed(2.9, 3.0, 3.1, 3.0, 2.95).glue
+    assert evaluate(claim, timed(2.9, 3.0, 3.1, 3.0, 2.95))[0] == "refused"
+    assert "within the noise margin of its threshold >= 2" in timing_problem(claim, glue)
+
+
+def test_timing_claim_with_too_few_repeats_is_refused():
+    claim = Claim.model_validate(TIMING)
+    assert evaluate(claim, timed(9.0, 9.5))[0] == "refused"
+    assert "at least 5 repeated measurements" in timing_problem(claim, timed(9.0, 9.5).glue)
+    assert "found 0" in timing_problem(claim, record(demo_ratio=9.0).glue)
+
+
+def test_timing_claim_whose_value_is_not_the_median_of_its_repeats_is_refused():
+    claim = Claim.model_validate(TIMING)
+    rec = timed(5.0, 5.0, 1.0, 1.0, 1.0, value=5.0)  # the best run, not the median
+    assert evaluate(claim, rec)[0] == "refused"
+    assert "is not the median" in timing_problem(claim, rec.glue)
+
+
+def test_timing_claim_a_larger_margin_refuses_more():
+    claim = Claim.model_validate({**TIMING, "timing": {**TIMING["timing"], "margin": 3}})
+    assert evaluate(claim, timed(5.0, 5.0, 5.0, 5.0, 5.0))[0] == "refused"  # needs 6
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"timing": None}, "timing", "needs 'timing'"),
+        ({"basis": "measured"}, "timing", "only such a claim may have one"),
+        ({"holds_if": ">= glue:other"}, "timing", "compares a ratio with a positive number"),
+        ({"holds_if": ">= 0"}, "timing", "compares a ratio with a positive number"),
+        ({"timing": {"repeats": "r", "guards": "x", "margin": 1.5}}, "timing.margin", "2"),
+        ({"timing": {"repeats": "r"}}, "timing.guards", "Field required"),
+        ({"gap": ""}, "gap", "needs 'gap'"),
+        ({"basis": "guessed"}, "basis", "'measured', 'counted', 'computed' or 'timing'"),
+    ],
+)
+def test_bad_timing_or_gap_is_refused_naming_the_field(tmp_path, change, field, message):
+    entry = {**TIMING, **change}
+    entry = {k: v for k, v in entry.items() if v is not None}
+    with pytest.raises(ClaimsError) as error:
+        load_claims(write(tmp_path, entry))
+    assert f"claim 'demo-speed', field '{field}'" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_claim_without_a_paper_value_needs_no_gap(tmp_path):
+    entry = {k: v for k, v in GOOD.items() if k != "gap"}
+    assert load_claims(write(tmp_path, {**entry, "paper_value": None}))[0].gap == ""
+
+
+def test_repository_timing_claims_have_repeats_margin_and_a_guard():
+    timing = [c for c in load_claims(CLAIMS) if c.basis == "timing"]
+    assert {c.id for c in timing} >= {"slide-step-speedup", "mach-training-speed"}
+    for claim in timing:
+        source = (ROOT / "notebooks" / f"{claim.notebook}.md").read_text()
+        assert f'glue("{claim.timing.repeats}"' in source, claim.id
+        assert claim.timing.guards and claim.timing.margin >= 2
+
+
+def test_repository_claims_with_a_paper_value_state_their_gap():
+    for claim in load_claims(CLAIMS) + [c for c, _ in load_benchmark_claims(CLAIMS, ROOT)]:
+        assert claim.paper_value is None or len(claim.gap) > 20, claim.id
+
+
 def test_percent_format_drops_the_unit():
     claim = Claim.model_validate({**GOOD, "format": ".1%", "holds_if": "<= 0.05"})
     assert evaluate(claim, record(demo_ratio=0.012))[1] == "1.2%"
@@ -385,6 +482,27 @@ def test_results_without_provenance_are_refused(tmp_path, missing):
         load_benchmark_claims(path, tmp_path)
 
 
+def test_benchmark_claim_whose_control_meets_the_target_too_is_vacuous(tmp_path):
+    results = copy.deepcopy(RESULTS)
+    results["summary"]["control"] = 0.4
+    control = {"label": "predict the mode", "value_at": "summary.control"}
+    path = write_bench(tmp_path, {**BENCH, "control": control}, results=results)
+    [(claim, value)] = load_benchmark_claims(path, tmp_path)
+    assert value.value == 0.5 and value.control == 0.4
+    assert evaluate_benchmark(claim, value)[0] == "vacuous"  # 0.4 <= 1 as well
+    results["summary"]["control"] = 3.0
+    path = write_bench(tmp_path, {**BENCH, "control": control}, results=results)
+    [(claim, value)] = load_benchmark_claims(path, tmp_path)
+    assert evaluate_benchmark(claim, value)[0] == "target met"
+
+
+def test_benchmark_claim_control_path_that_is_gone_names_the_field(tmp_path):
+    control = {"label": "mode", "value_at": "summary.nope"}
+    path = write_bench(tmp_path, {**BENCH, "control": control})
+    with pytest.raises(ClaimsError, match="field 'control.value_at': results.json has no"):
+        load_benchmark_claims(path, tmp_path)
+
+
 def test_benchmark_claim_id_may_not_repeat_a_notebook_claim_id(tmp_path):
     path = write_bench(tmp_path, {**BENCH, "id": "demo-ratio"})
     with pytest.raises(ClaimsError, match="benchmark claim 'demo-ratio', field 'id': used twice"):
@@ -444,6 +562,11 @@ def test_benchmark_rows_render_apart_marked_with_their_file_date_and_commit(tmp_
         assert cells[0][2] == "0.50 × B (results.json, 2026-11-24, commit 0123456789ab)"
         assert cells[0][3:] == ["≤ 1", "target met"]
         assert cells[1][2].startswith("5.0 × B") and cells[1][3:] == ["≥ 10", "target missed"]
+    # One target of two missed: the paper's badge says so, in the table's warning colour.
+    repro = BeautifulSoup((src / "_build" / "repro.html").read_text(), "html.parser")
+    [badge] = repro.select("#claims-demo2020paper .portfolio-claim-status")
+    assert badge.get_text(strip=True) == "benchmark targets 1 of 2 met"
+    assert "sd-bg-warning" in badge["class"]
 
 
 def test_a_benchmark_row_whose_json_path_is_gone_fails_the_build_naming_entry_and_field(tmp_path):

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from portfolio.claims import load_claims
+from portfolio.claims import evaluate_benchmark, load_benchmark_claims, load_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = re.compile(
@@ -278,11 +278,24 @@ def test_publication_list_badges_link_to_the_papers_rows(site):
     repro = soup(site.html / "reproducibility.html")
     badges = page.select(".portfolio-claims-badge")
     assert badges
-    statuses = {b.select_one(".portfolio-claim-status").get_text(strip=True) for b in badges}
-    assert statuses <= {"claims hold", "drifted", "no demo"}
-    for paper in {c.paper for c in claims}:
+    statuses = {s.get_text(strip=True) for b in badges for s in b.select(".portfolio-claim-status")}
+    assert {s for s in statuses if not s.startswith("benchmark targets")} <= {
+        "notebook claims hold",
+        "notebook claims drifted",
+        "no demo",
+    }
+    bench = load_benchmark_claims(ROOT / "publications" / "claims.yaml", ROOT)
+    for paper in {c.paper for c in claims} | {c.paper for c, _ in bench}:
         link = page.select_one(f"a[href='../reproducibility.html#claims-{paper}']")
-        assert link is not None and link.get_text(strip=True) == "claims hold", paper
+        assert link is not None, paper
+        shown = [s.get_text(strip=True) for s in link.select(".portfolio-claim-status")]
+        expected = ["notebook claims hold"] if any(c.paper == paper for c in claims) else []
+        rows = [evaluate_benchmark(c, v)[0] for c, v in bench if c.paper == paper]
+        if rows:
+            expected.append(f"benchmark targets {rows.count('target met')} of {len(rows)} met")
+        assert shown == expected, paper
+        colour = "sd-bg-success" if rows.count("target met") == len(rows) else "sd-bg-warning"
+        assert not rows or colour in link.select(".portfolio-claim-status")[-1]["class"]
         assert repro.find(id=f"claims-{paper}") is not None
 
 

@@ -185,8 +185,51 @@ def test_command_line_build_prints_the_data_error_and_fails(tmp_path):
         "[portfolio.unknown_field]"
     )
     assert expected in proc.stderr.splitlines()
-    assert "Portfolio data error" in proc.stderr
+    assert proc.returncode == 1
+    # The owner reads their mistake and one summary line, not Sphinx's crash report.
+    summary = "ERROR: Portfolio data error: 1 problem in the data files above; nothing was built."
+    assert proc.stderr.rstrip().splitlines()[-1] == summary
+    for crash in ("Traceback", "Versions", "sphinx-doc/sphinx/issues", "sphinx-err-"):
+        assert crash not in proc.stdout + proc.stderr, crash
     assert not (out / "index.html").exists()
+
+
+def test_bad_config_value_on_the_command_line_prints_one_line_and_no_traceback(tmp_path):
+    src = make_site(tmp_path)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out)]
+    proc = subprocess.run(
+        [*cmd, "-D", "portfolio_site_url=http://tiny.example.org/"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "Portfolio configuration error: portfolio_site_url = 'http://" in proc.stderr
+    assert "Traceback" not in proc.stderr and "sphinx-doc/sphinx/issues" not in proc.stderr
+
+
+def test_badges_count_benchmark_targets_met_on_the_list_and_the_home_page(tmp_path):
+    # On the command line: myst-nb and the other tiny sites' myst-parser share no process.
+    src, out = make_site(tmp_path, "claims-bench-badge"), tmp_path / "html"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "-q", str(src), str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    built = Built(src, out, proc.stderr)
+    for page, href in (
+        ("publications/index.html", "../reproducibility.html#claims-owner2020fast"),
+        ("index.html", "reproducibility.html#claims-owner2020fast"),
+    ):
+        [link] = built.soup(page).select(f".portfolio-claims-badge a[href='{href}']")
+        [badge] = link.select(".portfolio-claim-status")
+        assert badge.get_text(strip=True) == "benchmark targets 1 of 2 met", page
+        assert "sd-bg-warning" in badge["class"]  # the colour of a missed target in the table
+    repro = built.soup("reproducibility.html")
+    statuses = [
+        b.get_text(strip=True)
+        for b in repro.select(".portfolio-bench-claims tbody tr td .portfolio-claim-status")
+    ]
+    assert statuses == ["target met", "target missed"]
 
 
 def test_paper_role_with_unknown_key_fails_the_strict_build(tmp_path):
