@@ -4,9 +4,11 @@ pydata-sphinx-theme has no launch buttons, so this module adds a row of them to 
 executed notebook's page (under its title) and to every paper page whose BibTeX entry
 names a ``demo`` notebook (under the paper's header card):
 
-- **Binder**: ``<binder>/v2/gh/<owner>/<repo>/<branch>?urlpath=lab/tree/<notebook>.md``.
-  Binder installs the root ``requirements.txt`` (jupytext among it) and runs ``postBuild``,
-  which makes JupyterLab open MyST text notebooks as notebooks.
+- **Binder**: ``<binder>/v2/gh/<owner>/<repo>/<branch>?urlpath=`` the notebook's page in
+  Jupyter Notebook with jupytext's factory (``notebooks/<notebook>.md?factory=Jupytext
+  Notebook``), so the MyST text notebook opens as a notebook and no other Markdown file
+  does. Binder reads ``binder/`` only: ``runtime.txt`` and ``requirements.txt``, which
+  includes the root one (its ``-e .`` installs this repository once, editable).
 - **Colab**: Colab opens only ``.ipynb`` files that exist in the repository, so each text
   notebook has a committed copy without outputs under ``portfolio_colab_dir``, made by
   ``python -m portfolio.launch`` (a test checks the copies match their sources). The copy
@@ -54,10 +56,25 @@ def github_repo(url: str) -> tuple[str, str]:
     return path[0], path[1]
 
 
+#: The document factory jupytext's front-end extension adds: a text file as a notebook.
+JUPYTEXT_FACTORY = "Jupytext Notebook"
+
+
+def binder_urlpath(path: str) -> str:
+    """Return the server path a Binder link opens: ``path`` as a notebook, in Jupyter Notebook.
+
+    JupyterLab opens a ``.md`` file with the viewer its settings give every Markdown
+    file; Jupyter Notebook's document page takes the factory in the address
+    (``?factory=``), so the demo notebook opens as a notebook and every other Markdown
+    file (the README, the site's pages) keeps opening as text.
+    """
+    return f"notebooks/{quote(path)}?factory={quote(JUPYTEXT_FACTORY)}"
+
+
 def binder_url(binder: str, repository: str, branch: str, path: str) -> str:
-    """Return a Binder link that opens ``path`` (relative to the repository root) in JupyterLab."""
+    """Return a Binder link that opens ``path`` (relative to the repository root) as a notebook."""
     owner, name = github_repo(repository)
-    urlpath = quote("lab/tree/" + path, safe="")
+    urlpath = quote(binder_urlpath(path), safe="")
     return f"{binder}/v2/gh/{owner}/{name}/{quote(branch, safe='')}?urlpath={urlpath}"
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
@@ -176,11 +177,10 @@ class PaperHeaderDirective(SphinxDirective):
             return []
         self.env.portfolio_paper_docs[self.env.docname] = key
         owner = list(self.config.portfolio_owner_names)
-        title = nodes.paragraph(classes=["sd-card-title", "portfolio-paper-title"])
-        title += nodes.strong(pub.title, pub.title)
+        # The page's heading is the paper's title (PaperTitleTransform): the card does not
+        # repeat it.
         children: list[nodes.Node] = [
             render.button_row([render.badge(pub.venue, extra=("portfolio-venue-badge",))]),
-            title,
             authors_paragraph(pub, owner),
             venue_paragraph(pub),
         ]
@@ -195,6 +195,34 @@ class PaperHeaderDirective(SphinxDirective):
         return [
             render.card(*children, classes=("portfolio-paper-header",), ids=(nodes.make_id(key),))
         ]
+
+
+class PaperTitleTransform(SphinxTransform):
+    """A paper page's heading is the paper's exact title; the page's own heading stays below.
+
+    Google Scholar matches a page to a paper by the title shown in large type, and the
+    ``<title>`` comes from the same heading, so both must be the BibTeX title exactly. The
+    heading the owner wrote (a short name such as "SLIDE: sparse training on CPUs") is kept
+    as a kicker: a line under the title, in small capitals, that is not part of it.
+    """
+
+    default_priority = 200  # before Sphinx's title collector reads the heading
+
+    def apply(self, **kwargs) -> None:
+        """Replace the first heading of a page with a paper header."""
+        key = getattr(self.env, "portfolio_paper_docs", {}).get(self.env.docname)
+        pub = get_data(self.env).publications.get(key) if key else None
+        section = next(iter(self.document.findall(nodes.section)), None)
+        if pub is None or section is None or not isinstance(section[0], nodes.title):
+            return
+        heading = section[0]
+        short = heading.astext().strip()
+        heading.children = []
+        heading += nodes.Text(pub.title)
+        if short and short != pub.title:
+            kicker = nodes.paragraph(classes=["portfolio-paper-kicker"])
+            kicker += nodes.Text(short)
+            section.insert(1, kicker)
 
 
 class PaperRole(SphinxRole):
@@ -299,6 +327,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("publication-list", PublicationListDirective)
     app.add_directive("paper-header", PaperHeaderDirective)
     app.add_role("paper", PaperRole())
+    app.add_transform(PaperTitleTransform)
     app.connect("builder-inited", lambda app: init_env(app, app.env, None))
     app.connect("env-before-read-docs", init_env)
     app.connect("env-purge-doc", purge_doc)

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPO = "https://github.com/Tharun24/medini-portfolio"
 
 
-def test_binder_url_opens_the_text_notebook_in_jupyterlab():
+def test_binder_url_opens_the_text_notebook_as_a_notebook():
     url = binder_url("https://mybinder.org", REPO, "main", "notebooks/mach.md")
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == (
@@ -37,14 +37,20 @@ def test_binder_url_opens_the_text_notebook_in_jupyterlab():
         "mybinder.org",
         "/v2/gh/Tharun24/medini-portfolio/main",
     )
-    assert parse_qs(parts.query) == {"urlpath": ["lab/tree/notebooks/mach.md"]}
+    assert parse_qs(parts.query) == {
+        "urlpath": ["notebooks/notebooks/mach.md?factory=Jupytext%20Notebook"]
+    }
+    # The server path Binder redirects to: the notebook page, the factory in its own query.
+    target = urlsplit(parse_qs(parts.query)["urlpath"][0])
+    assert target.path == "notebooks/notebooks/mach.md"
+    assert parse_qs(target.query) == {"factory": ["Jupytext Notebook"]}
 
 
-def test_binder_url_quotes_a_branch_with_a_slash():
+def test_binder_url_quotes_a_branch_with_a_slash_and_a_path_with_a_space():
     url = binder_url("https://mybinder.org", REPO, "feature/x", "notebooks/a b.md")
-    assert "/feature%2Fx?" in url and parse_qs(urlsplit(url).query)["urlpath"] == [
-        "lab/tree/notebooks/a b.md"
-    ]
+    assert "/feature%2Fx?" in url
+    urlpath = parse_qs(urlsplit(url).query)["urlpath"][0]
+    assert urlsplit(urlpath).path == "notebooks/notebooks/a%20b.md"
 
 
 def test_colab_url_points_at_the_committed_ipynb():
@@ -156,28 +162,34 @@ def notebook_imports(path: Path) -> set[str]:
     return found
 
 
-def test_binder_uses_root_files_only():
-    # repo2docker ignores root environment files when a binder/ (or .binder/) folder exists.
-    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
-    assert (ROOT / "requirements.txt").is_file()
-    assert re.fullmatch(r"python-3\.\d+\n?", (ROOT / "runtime.txt").read_text())
+def test_binder_reads_one_folder_that_installs_the_repository_once():
+    # repo2docker reads binder/ and ignores root environment files when it exists; with it,
+    # it does not run its own `pip install .`, so the `-e .` line is the only install.
+    binder = ROOT / "binder"
+    assert not (ROOT / ".binder").exists()
+    for stray in ("runtime.txt", "postBuild", "environment.yml", "apt.txt", "setup.py"):
+        assert not (ROOT / stray).exists(), f"{stray} at the root: Binder would not read it"
+    assert re.fullmatch(r"python-3\.\d+\n?", (binder / "runtime.txt").read_text())
+    lines = [
+        line.split("#", 1)[0].strip()
+        for line in (binder / "requirements.txt").read_text().splitlines()
+    ]
+    assert [line for line in lines if line] == ["-r ../requirements.txt"]
+    root = [
+        line.split("#", 1)[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+    ]
+    assert root.count("-e .") == 1
 
 
 def test_binder_python_satisfies_the_package_requirement():
     import tomllib
 
-    version = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
+    version = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     minimum = re.fullmatch(r">=\s*(\d+)\.(\d+)", requires)
     assert minimum, requires
     assert tuple(map(int, version.split("."))) >= (int(minimum[1]), int(minimum[2]))
-
-
-def test_postbuild_is_executable_and_sets_the_jupytext_viewer():
-    post = ROOT / "postBuild"
-    assert post.stat().st_mode & 0o111
-    assert "jupytext-config set-default-viewer" in post.read_text()
-    assert "jupytext" in requirement_names(ROOT / "requirements.txt")
 
 
 def test_every_third_party_module_a_notebook_imports_is_in_the_binder_requirements():

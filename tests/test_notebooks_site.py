@@ -19,7 +19,8 @@ from portfolio.claims import evaluate_benchmark, load_benchmark_claims, load_cla
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = re.compile(
-    r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.%-]+\?urlpath=lab%2Ftree%2F[\w.%-]+\.md$"
+    r"^https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[\w.%-]+\?urlpath=notebooks%2F[\w.%-]+\.md"
+    r"%3Ffactory%3DJupytext%2520Notebook$"
 )
 COLAB = re.compile(
     r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.%-]+/(?P<path>[\w./-]+\.ipynb)$"
@@ -51,8 +52,10 @@ def check_launch_row(page: Path, html_root: Path) -> dict[str, str]:
     )
     binder = links["Launch in Binder"]
     assert BINDER.match(binder), binder
-    opened = parse_qs(urlsplit(binder).query)["urlpath"][0].removeprefix("lab/tree/")
+    urlpath = urlsplit(parse_qs(urlsplit(binder).query)["urlpath"][0])
+    opened = unquote(urlpath.path.removeprefix("notebooks/"))
     assert (ROOT / opened).is_file(), f"Binder would open {opened}, which is not in the repository"
+    assert parse_qs(urlpath.query) == {"factory": ["Jupytext Notebook"]}
     colab = COLAB.match(links["Open in Colab"])
     assert colab, links["Open in Colab"]
     assert (ROOT / unquote(colab["path"])).is_file(), f"Colab needs {colab['path']} committed"

@@ -334,11 +334,23 @@ def test_home_page_lists_only_selected_papers_with_demo_and_bibtex(base):
 def test_paper_page_header_card_and_prominent_demo_button(base):
     page = base.soup("publications/owner2020fast.html")
     header = page.select_one(".portfolio-paper-header")
-    assert header.select_one(".portfolio-paper-title").get_text() == "Fast Things"
+    assert header.select_one(".portfolio-paper-title") is None  # the heading is the title
     demo = header.select_one("a.sd-btn-primary")
     assert demo.get_text(strip=True) == "Run the demo"
     assert "portfolio-btn-large" in demo["class"]
     assert demo["href"] == "../notebooks/demo.html"
+
+
+def test_paper_page_heading_and_title_are_the_exact_paper_title(base):
+    # Scholar matches the title in large type against citation_title: all three agree.
+    page = base.soup("publications/owner2020fast.html")
+    [heading] = page.select("h1")
+    assert heading.get_text(strip=True).rstrip("#¶") == "Fast Things"
+    assert page.title.get_text().startswith("Fast Things")
+    assert page.select_one('meta[name="citation_title"]')["content"] == "Fast Things"
+    # The heading the page's author wrote stays, as a kicker, outside the title.
+    kicker = page.select_one(".portfolio-paper-kicker")
+    assert kicker is not None and kicker.get_text(strip=True) != "Fast Things"
 
 
 def test_paper_page_carries_google_scholar_meta_tags(base):
