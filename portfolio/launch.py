@@ -243,21 +243,7 @@ def write_downloads(app: Sphinx, exception: Exception | None) -> None:
 
 def code_imports(code: str) -> set[str]:
     """Return the top-level modules a piece of Python imports (IPython magics skipped)."""
-    import ast
-
-    lines = code.splitlines()
-    code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
+    return {name.split(".")[0] for name in dotted_imports(code)}
 
 
 def notebook_imports(notebook: nbformat.NotebookNode) -> list[str]:
@@ -291,6 +277,8 @@ def dotted_imports(code: str, package: str = "") -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
+                if not package:
+                    continue  # a relative import outside a known package names nothing
                 base = ".".join(filter(None, [package, base]))
             found.add(base)
             # "from rushml import mach" imports the submodule rushml.mach
