@@ -83,7 +83,43 @@ def add_paper_metadata(
     app.add_js_file(None, body=script_safe_json(json_ld(pub, page_url)), type="application/ld+json")
 
 
+def profile_json_ld(profile, page_url: str) -> dict:
+    """Describe the home page as a schema.org ``ProfilePage`` of its owner.
+
+    Everything comes from the profile data: the name, the position, the organisations of
+    the positions still held (no ``end``), the institutions of finished degrees, the research
+    area. No ``sameAs``: the profile names no other page that is the owner's.
+    """
+    person: dict = {"@type": "Person", "name": profile.name, "jobTitle": profile.position}
+    current = list(dict.fromkeys(p.organisation for p in profile.experience if p.end is None))
+    if current:
+        person["affiliation"] = [{"@type": "Organization", "name": name} for name in current]
+    alumni = list(dict.fromkeys(e.institution.name for e in profile.education if e.end))
+    if alumni:
+        person["alumniOf"] = [{"@type": "CollegeOrUniversity", "name": name} for name in alumni]
+    person["knowsAbout"] = profile.research
+    doc = {"@context": "https://schema.org", "@type": "ProfilePage", "mainEntity": person}
+    if page_url:
+        doc["url"] = page_url
+        person["url"] = page_url
+    return doc
+
+
+def add_profile_metadata(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
+    """On the home page, add the owner's ``ProfilePage`` JSON-LD block to ``<head>``."""
+    profile = get_data(app.env).profile
+    if pagename != app.config.root_doc or profile is None:
+        return
+    base = site_url(app.config)
+    app.add_js_file(
+        None, body=script_safe_json(profile_json_ld(profile, base)), type="application/ld+json"
+    )
+
+
 def setup(app: Sphinx) -> dict:
-    """Register the metadata hook."""
+    """Register the metadata hooks."""
     app.connect("html-page-context", add_paper_metadata)
+    app.connect("html-page-context", add_profile_metadata)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

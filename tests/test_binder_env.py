@@ -326,7 +326,8 @@ def test_launch_link_opens_a_notebook_whose_first_cell_runs(binder, lab, browser
         cells = page.locator(".jp-Notebook .jp-CodeCell")
         cells.first.wait_for(timeout=60_000)
         assert page.locator(".jp-FileEditor").count() == 0, "opened as text, not as a notebook"
-        cells.nth(1).wait_for(timeout=60_000)  # the notebook's cells, not one text block
+        # The notebook's cells, not one text block (cells out of view are attached, hidden).
+        cells.nth(1).wait_for(state="attached", timeout=60_000)
         # Run the first code cell once the notebook's kernel is up (a keypress sent while the
         # kernel is still connecting runs nothing): its prompt becomes [1].
         wait_for_idle_kernel(lab, source)

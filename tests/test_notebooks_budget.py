@@ -59,7 +59,7 @@ def test_tiny_site_table_reads_the_glued_value(tiny):
     cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
     assert (
         cells[1].startswith("3 ×")
-        and cells[2] == "2.50 ×"
+        and cells[2] == "2.50 × (measured)"
         and cells[3] == "≥ 2.00"
         and cells[4] == "pass"
     )

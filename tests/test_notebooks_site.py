@@ -78,7 +78,8 @@ def test_every_notebook_page_has_working_launch_and_download_links(site):
     for name in names:
         links = check_launch_row(site.html / "notebooks" / f"{name}.html", site.html)
         assert links["Download .ipynb"] == f"{name}.ipynb"
-        assert unquote(links["Launch in Binder"]).endswith(f"notebooks/{name}.md")
+        urlpath = parse_qs(urlsplit(links["Launch in Binder"]).query)["urlpath"][0]
+        assert unquote(urlsplit(urlpath).path) == f"notebooks/notebooks/{name}.md"
 
 
 def test_pages_with_launch_buttons_are_described_by_their_prose(site):

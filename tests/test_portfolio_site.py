@@ -223,3 +223,31 @@ def test_site_atom_feed_parses(site):
     assert all(
         e.link.startswith("https://") and "news.html#update-" in e.link for e in feed.entries
     )
+
+
+def test_every_publication_has_a_page_headed_by_its_exact_title(site):
+    # Google Scholar matches the title in large type, and the <title>, to citation_title.
+    for key, pub in PUBLICATIONS.items():
+        page = soup(site, f"publications/{key}.html")
+        [heading] = page.select("h1")
+        assert heading.get_text(strip=True).rstrip("#¶") == pub.title, key
+        assert page.title.get_text().startswith(pub.title), key
+        assert page.select_one('meta[name="citation_title"]')["content"] == pub.title, key
+        link = soup(site, "publications/index.html").select_one(f"#{key} .portfolio-title a")
+        assert link["href"] == f"{key}.html", key  # the list links the page, not its own anchor
+        if pub.nodemo:
+            note = page.select_one(".portfolio-paper-header .portfolio-nodemo")
+            assert note is not None and pub.nodemo in note.get_text(" ", strip=True), key
+
+
+def test_home_page_describes_its_owner_as_a_profile_page(site):
+    blocks = [
+        json.loads(script.string)
+        for script in soup(site, "index.html").select('script[type="application/ld+json"]')
+    ]
+    [profile] = [b for b in blocks if b.get("@type") == "ProfilePage"]
+    person = profile["mainEntity"]
+    assert person["@type"] == "Person" and person["name"] == "Tharun Medini"
+    assert {"@type": "Organization", "name": "Rice University"} in person["affiliation"]
+    assert "sameAs" not in person  # the profile data names no other page of the owner's
+    assert profile["url"].startswith("https://")
