@@ -389,7 +389,12 @@ def test_only_paper_pages_get_scholar_metadata(base):
     for page in ["index.html", "publications/index.html", "notebooks/demo.html"]:
         soup = base.soup(page)
         assert soup.find("meta", attrs={"name": "citation_title"}) is None, page
-        assert soup.find("script", type="application/ld+json") is None, page
+        kinds = [
+            json.loads(script.string)["@type"]
+            for script in soup.find_all("script", type="application/ld+json")
+        ]
+        # No ScholarlyArticle off the paper pages; the home page describes its owner.
+        assert kinds == (["ProfilePage"] if page == "index.html" else []), page
 
 
 def test_paper_role_and_footcite_resolve_against_the_bib(base):
