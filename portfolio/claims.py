@@ -31,12 +31,13 @@ import operator
 import re
 import statistics
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -339,21 +340,23 @@ def json_path(data: Any, path: str) -> Any:
     return node
 
 
+def _valid_path(value: str) -> str:
+    _path_steps(value)  # raises ValueError naming what does not parse
+    return value
+
+
+#: A JSON path into a results file, checked when the claims file loads.
+JsonPath = Annotated[str, AfterValidator(_valid_path)]
+
+
 class BenchmarkControl(BaseModel):
     """A control measured in the same run: if it meets the target too, the claim says nothing."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     label: str = Field(min_length=1, description="what the control is, for the row")
-    value_at: str = Field(min_length=1, description="JSON path of the control's value")
-    relative_to: str | None = Field(None, description="JSON path the control is divided by")
-
-    @field_validator("value_at", "relative_to")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None:
-            _path_steps(value)
-        return value
+    value_at: JsonPath = Field(min_length=1, description="JSON path of the control's value")
+    relative_to: JsonPath | None = Field(None, description="JSON path the control is divided by")
 
 
 class BenchmarkClaim(BaseModel):
@@ -373,8 +376,8 @@ class BenchmarkClaim(BaseModel):
     unit: str = ""
     source: str = Field(min_length=1, description="where the paper states the value")
     setting: str = Field("", description="how the benchmark's setting differs from the paper's")
-    value_at: str = Field(min_length=1, description="JSON path of the measured value")
-    relative_to: str | None = Field(
+    value_at: JsonPath = Field(min_length=1, description="JSON path of the measured value")
+    relative_to: JsonPath | None = Field(
         None, description="JSON path of a reference: the measured value is value / reference"
     )
     scale: float = Field(1.0, gt=0, description="unit factor, e.g. 2**-30 for bytes to GiB")
@@ -403,13 +406,6 @@ class BenchmarkClaim(BaseModel):
     @classmethod
     def _gap(cls, value: str, info: ValidationInfo) -> str:
         return _needs_gap(value, info)
-
-    @field_validator("value_at", "relative_to")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None:
-            _path_steps(value)
-        return value
 
     @field_validator("holds_if")
     @classmethod
