@@ -41,8 +41,6 @@ declared here and a test checks that the benchmark writes them all.
 from __future__ import annotations
 
 import hashlib
-import html
-import io
 import json
 import math
 import re
@@ -53,6 +51,9 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from .charts import CSS as CHART_CSS
+from .charts import SLIDE_PREDICTION_WAYS, SLIDE_WAY_NAMES, chart_svg, figure_node
+from .charts import slide_chart_svg as slide_chart_svg
 from .errors import PortfolioStop, stop_build
 
 logger = logging.getLogger(__name__)
@@ -292,8 +293,6 @@ def _row(cells: list[str]) -> nodes.row:
 
 # -- charts -------------------------------------------------------------------------------
 
-MARKERS = "osD^vP*Xh<>"
-
 
 def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
     """Per method, the (K, value) points of the problems where it finished."""
@@ -305,117 +304,6 @@ def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float
             if row["status"] == "ok" and _is_number(value) and value > 0:
                 points.append((prob["n_classes"], float(value)))
     return out
-
-
-def _plain(value: float, _pos=None) -> str:
-    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
-
-
-def chart_svg(problems: list[dict], panels, salt: str) -> str:
-    """Draw side-by-side log-log panels of ``field`` against K; return the SVG text.
-
-    Parameters
-    ----------
-    problems : list of dict
-        The validated problems.
-    panels : sequence of (field, ylabel, scale)
-        One panel per entry: the method field, its axis label and a factor
-        applied to the values (e.g. bytes to MiB).
-    salt : str
-        Makes the SVG's element ids unique on the page and stable across builds.
-    """
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
-    ks = sorted({p["n_classes"] for p in problems})
-
-    methods = [row["method"] for row in problems[0]["methods"]]
-    for prob in problems[1:]:
-        methods += [r["method"] for r in prob["methods"] if r["method"] not in methods]
-    colors = matplotlib.colormaps["tab10"].colors
-    with matplotlib.rc_context(
-        {"svg.hashsalt": salt, "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10}
-    ):
-        fig = Figure(figsize=(3.6 * len(panels), 3.1), facecolor="white", layout="constrained")
-        FigureCanvasSVG(fig)
-        for index, (field, label, scale) in enumerate(panels):
-            ax = fig.add_subplot(1, len(panels), index + 1)
-            ax.set_facecolor("white")
-            series = _series(problems, field)
-            all_vals: list[float] = []
-            for m, method in enumerate(methods):
-                pts = series.get(method, [])
-                xs = [k for k, _ in pts]
-                vals = [v * scale for _, v in pts]
-                all_vals += vals
-                ax.plot(
-                    xs,
-                    vals,
-                    marker=MARKERS[m % len(MARKERS)],
-                    color=colors[m % len(colors)],
-                    label=method if pts else f"{method} (no result)",
-                    linewidth=1.5,
-                    markersize=5,
-                )
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            # Plain numbers, not powers of ten: ticks at the measured K, labelled 10,000.
-            ax.xaxis.set_major_locator(FixedLocator(ks))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.yaxis.set_major_formatter(FuncFormatter(_plain))
-            # Label the 2s, 3s and 5s between powers of ten when the data span little.
-            narrow = all_vals and max(all_vals) / min(all_vals) < 30
-            ax.yaxis.set_minor_formatter(
-                FuncFormatter(
-                    lambda v, _, narrow=narrow: (
-                        _plain(v)
-                        if narrow and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5)
-                        else ""
-                    )
-                )
-            )
-            ax.tick_params(axis="x", labelrotation=30 if len(ks) > 2 else 0)
-            ax.set_xlabel("number of labels K")
-            ax.set_ylabel(label)
-            ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
-            ax.tick_params(colors="black")
-            for side in ax.spines.values():
-                side.set_color("#444444")
-        handles, labels = fig.axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=8)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
-    svg = buf.getvalue()
-    return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}")
-
-
-def _prefix_ids(svg: str, prefix: str) -> str:
-    """Prefix every element id (and each reference to it): two charts on one page share none.
-
-    matplotlib numbers its groups ``figure_1``, ``axes_1``, ... in every SVG it writes.
-    """
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
-
-    def swap(match: re.Match) -> str:
-        name = match.group(2)
-        return f"{match.group(1)}{prefix}-{name}" if name in ids else match.group(0)
-
-    svg = re.sub(r'(\bid=")([^"]+)', swap, svg)
-    return re.sub(r"((?:url\(|href=\")#)([^\")]+)", swap, svg)
-
-
-def figure_node(svg: str, alt: str, caption: str, ident: str) -> nodes.raw:
-    """Inline SVG in a ``<figure>``: the SVG is an image with alternative text."""
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" ', 1)
-    markup = (
-        f'<figure class="portfolio-bench-figure" id="{ident}">\n'
-        f'<div class="portfolio-bench-svg">{svg}</div>\n'
-        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>\n"
-    )
-    return nodes.raw("", markup, format="html")
 
 
 def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
@@ -432,7 +320,8 @@ def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
                 ("peak_rss_bytes", "peak resident memory (MiB)", 2**-20),
             ),
             "Memory against the number of labels K, both axes logarithmic: model size on disk "
-            "(left) and peak resident memory of the process that trained and predicted (right), "
+            "(first panel) and peak resident memory of the process that trained and predicted "
+            "(second), "
             "one line per method. A method without a point at some K did not finish there; the "
             "tables say why.",
         ),
@@ -442,8 +331,8 @@ def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
                 ("train_s", "training time (s)", 1.0),
                 ("predict_ms_per_1k", "prediction (ms per 1,000 queries)", 1.0),
             ),
-            "Time against the number of labels K, both axes logarithmic: training time (left) "
-            "and prediction time per 1,000 queries (right), one line per method.",
+            "Time against the number of labels K, both axes logarithmic: training time (first "
+            "panel) and prediction time per 1,000 queries (second), one line per method.",
         ),
     )
     for kind, panels, caption in specs:
@@ -452,8 +341,14 @@ def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
             f"Log-log line charts of {' and '.join(label for _, label, _ in panels)} against the "
             f"number of labels K ({sizes}) for the methods {', '.join(names)}."
         )
-        svg = chart_svg(problems, panels, salt)
-        out.append(figure_node(svg, alt, caption, f"bench-{kind}-{salt}"))
+        out.append(
+            figure_node(
+                lambda layout, panels=panels, salt=salt: chart_svg(problems, panels, salt, layout),
+                alt,
+                caption,
+                f"bench-{kind}-{salt}",
+            )
+        )
     return out
 
 
@@ -610,7 +505,6 @@ SLIDE_CONFIG_FIELDS = (
     "batch_size",
 )
 SLIDE_TRAINER_FIELDS = ("epoch_seconds", "epoch_cpu_seconds", "p_at_1", "peak_rss_bytes")
-SLIDE_PREDICTION_WAYS = ("exact", "lsh", "lsh_prior", "prior")
 SLIDE_PREDICTION_FIELDS = ("n_queries", "index", *SLIDE_PREDICTION_WAYS)
 SLIDE_WAY_FIELDS = ("examples_per_s", "p_at_1", "seconds")
 SLIDE_SUMMARY_FIELDS = ("seconds_per_epoch", "fastest_dense", "p_at_1")
@@ -618,12 +512,6 @@ SLIDE_NOTE = (
     "These are committed benchmark results: training the full-size network with every "
     "trainer takes minutes, so it does not run while the site builds."
 )
-SLIDE_WAY_NAMES = {
-    "exact": "exact (every class)",
-    "lsh": "LSH candidates",
-    "lsh_prior": "LSH + prior",
-    "prior": "prior only",
-}
 
 
 def validate_slide_results(data, rel: str) -> list[str]:
@@ -793,87 +681,6 @@ def _mean(values) -> float:
     return sum(values) / len(values)
 
 
-def slide_chart_svg(data: dict, salt: str) -> str:
-    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    results = data["results"]
-    names = list(results)
-    colors = matplotlib.colormaps["tab10"].colors
-    color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
-    with matplotlib.rc_context(
-        {"svg.hashsalt": salt, "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10}
-    ):
-        fig = Figure(figsize=(11.5, 3.4), facecolor="white", layout="constrained")
-        FigureCanvasSVG(fig)
-        ax_t, ax_m, ax_p = (fig.add_subplot(1, 3, i + 1) for i in range(3))
-        ypos = list(range(len(names)))[::-1]
-        per_epoch = [_mean(results[n]["epoch_seconds"]) for n in names]
-        peak = [results[n]["peak_rss_bytes"] / 2**20 for n in names]
-        # Time: a dot per trainer on a logarithmic axis, with a stem from the left edge.
-        low = min(per_epoch) / 2
-        ax_t.hlines(ypos, low, per_epoch, colors=[color[n] for n in names], linewidth=2)
-        ax_t.scatter(per_epoch, ypos, color=[color[n] for n in names], zorder=3)
-        ax_t.set_xscale("log")
-        ax_t.set_xlim(low, max(per_epoch) * 2)
-        ax_t.set_xlabel("seconds per epoch (logarithmic)")
-        # Memory: bars on a linear axis, with the 4 GiB target.
-        ax_m.barh(ypos, peak, color=[color[n] for n in names])
-        ax_m.axvline(4096, color="black", linestyle="--", linewidth=1)
-        ax_m.text(4096 * 0.98, ypos[-1] - 0.4, "4 GiB target", fontsize=8, ha="right")
-        ax_m.set_xlim(0, max(max(peak), 4096) * 1.1)
-        ax_m.set_xlabel("peak resident memory (MiB)")
-        for ax in (ax_t, ax_m):
-            ax.set_yticks(ypos, names)
-            ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
-        # Prediction: throughput against P@1 relative to exact scoring, per network and way.
-        markers = dict(zip(SLIDE_PREDICTION_WAYS, "osD^", strict=True))
-        for name in names:
-            pred = results[name].get("prediction")
-            if not isinstance(pred, dict):
-                continue
-            exact = pred["exact"]["p_at_1"] or 1.0
-            for way in SLIDE_PREDICTION_WAYS:
-                ax_p.plot(
-                    [pred[way]["examples_per_s"]],
-                    [pred[way]["p_at_1"] / exact],
-                    marker=markers[way],
-                    color=color[name],
-                    linestyle="none",
-                    markersize=6,
-                    alpha=0.85,
-                )
-        ax_p.set_xscale("log")
-        ax_p.axvline(2000, color="black", linestyle="--", linewidth=1)
-        ax_p.axhline(0.98, color="black", linestyle=":", linewidth=1)
-        ax_p.set_xlabel("prediction, examples per second (logarithmic)")
-        ax_p.set_ylabel("P@1 / P@1 of exact scoring")
-        ax_p.grid(True, color="#dddddd", linewidth=0.6)
-        for ax in (ax_t, ax_p):
-            ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        for ax in (ax_t, ax_m, ax_p):
-            ax.set_facecolor("white")
-            ax.tick_params(colors="black")
-            for side in ax.spines.values():
-                side.set_color("#444444")
-        handles = [
-            Line2D([], [], marker="s", color=color[n], linestyle="none", label=n) for n in names
-        ] + [
-            Line2D([], [], marker=markers[w], color="#444444", linestyle="none", label=label)
-            for w, label in SLIDE_WAY_NAMES.items()
-        ]
-        fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=8)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
-    svg = buf.getvalue()
-    return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}")
-
-
 class SlideBenchmarkDirective(SphinxDirective):
     """Render the committed results of ``benchmarks/bench_slide.py``.
 
@@ -901,21 +708,24 @@ class SlideBenchmarkDirective(SphinxDirective):
             salt = hashlib.sha1(f"{self.env.docname}:{rel}:slide".encode()).hexdigest()[:12]
             names = ", ".join(data["results"])
             alt = (
-                "Three charts. Left: seconds per training epoch of each trainer "
-                f"({names}) on a logarithmic axis. Middle: peak resident memory of each "
-                "trainer's process, with the 4 GiB target. Right: prediction throughput "
+                "Three charts. First: seconds per training epoch of each trainer "
+                f"({names}) on a logarithmic axis. Second: peak resident memory of each "
+                "trainer's process, with the 4 GiB target. Third: prediction throughput "
                 "(examples per second, logarithmic) against P@1 relative to exact scoring, "
                 "one marker per trainer and way of predicting, with the 2,000 per second and "
                 "0.98 targets."
             )
             caption = (
-                "Training time per epoch (left, logarithmic axis), peak memory (middle) and "
-                "prediction (right: throughput against P@1 relative to exact scoring of the "
+                "Training time per epoch (first panel, logarithmic axis), peak memory (second) "
+                "and prediction (third: throughput against P@1 relative to exact scoring of the "
                 "same network; dashed and dotted lines mark the targets), from the committed "
                 "results."
             )
             container += figure_node(
-                slide_chart_svg(data, salt), alt, caption, f"bench-slide-{salt}"
+                lambda layout: slide_chart_svg(data, salt, layout),
+                alt,
+                caption,
+                f"bench-slide-{salt}",
             )
         return [container]
 
@@ -928,10 +738,7 @@ def _write_css(app: Sphinx, exc) -> None:
         target = Path(app.outdir) / "_static" / CSS
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(
-            ".portfolio-bench-svg { overflow-x: auto; background: #fff; border-radius: 4px; }\n"
-            ".portfolio-bench-svg svg { max-width: 100%; height: auto; }\n"
-            ".portfolio-bench-figure figcaption { font-size: 0.9em; margin-top: 0.3rem; }\n"
-            ".portfolio-bench-provenance { font-size: 0.9em; "
+            CHART_CSS + ".portfolio-bench-provenance { font-size: 0.9em; "
             "color: var(--pst-color-text-muted); }\n",
             encoding="utf-8",
         )

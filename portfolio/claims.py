@@ -912,7 +912,9 @@ def claim_words(claim: Claim | BenchmarkClaim, anchor: str) -> nodes.paragraph:
     ):
         if text:
             words += nodes.Text(" ")
-            words += nodes.emphasis("", f"{label}: {text}")
+            text = text.strip()
+            end = "" if text.endswith((".", "?", "!", ")")) else "."
+            words += nodes.emphasis("", f"{label}: {text}{end}")
     return words
 
 
@@ -961,6 +963,7 @@ def claims_rows_table(
         rows,
         classes=["portfolio-claims"],
         widths=widths,
+        stacked=True,
     )
 
 
@@ -1007,6 +1010,7 @@ def benchmark_rows_table(
         table_rows,
         classes=["portfolio-bench-claims"],
         widths=[5, 4, 3, 2, 1],
+        stacked=True,
     )
     return block
 

@@ -116,6 +116,7 @@ def budget_box(app: Sphinx, record: NotebookRecord) -> nodes.container:
             ["knob", "here", "paper's scale / meaning"],
             rows,
             classes=["portfolio-knobs"],
+            stacked=True,
             widths=[2, 2, 6],
         )
     return box
@@ -225,7 +226,9 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             "execution",
             "ran (UTC)",
         ]
-        placeholder.replace_self([intro, table(headers, rows, classes=["portfolio-report"])])
+        placeholder.replace_self(
+            [intro, table(headers, rows, classes=["portfolio-report"], stacked=True)]
+        )
 
 
 def setup(app: Sphinx) -> dict:

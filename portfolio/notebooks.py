@@ -604,9 +604,18 @@ def table(
     *,
     classes: list[str] = (),
     widths: list[int] | None = None,
+    stacked: bool = False,
 ) -> nodes.table:
-    """Return a plain docutils table; a string cell becomes a (writer-escaped) paragraph."""
+    """Return a plain docutils table; a string cell becomes a (writer-escaped) paragraph.
+
+    ``stacked=True`` is for tables of prose: on a narrow screen the stylesheet lays each
+    row out as a card, one cell under another, each cell led by its column's header
+    (a ``portfolio-cell-label`` that is hidden on wider screens), so no column is
+    squeezed into a strip a word wide.
+    """
     tab = nodes.table(classes=["portfolio-table", *classes])
+    if stacked:
+        tab["classes"].append("portfolio-stacked")
     group = nodes.tgroup(cols=len(headers))
     tab += group
     for width in widths or [1] * len(headers):
@@ -617,14 +626,16 @@ def table(
     body = nodes.tbody()
     group += body
     for row in rows:
-        body += _row(row)
+        body += _row(row, headers if stacked else None)
     return tab
 
 
-def _row(cells: list[nodes.Node | str]) -> nodes.row:
+def _row(cells: list[nodes.Node | str], labels: list[str] | None = None) -> nodes.row:
     row = nodes.row()
-    for cell in cells:
+    for index, cell in enumerate(cells):
         entry = nodes.entry()
+        if labels is not None:
+            entry += nodes.paragraph(labels[index], labels[index], classes=["portfolio-cell-label"])
         if isinstance(cell, str):
             entry += nodes.paragraph(cell, cell)
         elif isinstance(cell, nodes.paragraph | nodes.table | nodes.container | nodes.bullet_list):

@@ -46,6 +46,53 @@ PAGE_WEIGHT_BUDGET = 300_000
 DESKTOP = {"width": 1280, "height": 800}
 #: A small phone (iPhone SE / mini width) in CSS pixels.
 PHONE = {"width": 375, "height": 740}
+#: The smallest chart text a phone reader should have to read, in CSS pixels.
+MIN_CHART_TEXT_PX = 11
+#: A table cell whose text wraps must be at least this wide (or as wide as its text on one
+#: line): narrower, a row grows a word per line, taller than its content needs.
+MIN_WRAPPING_CELL_PX = 160
+#: Every visible chart's text: its rendered size in CSS pixels (font size in the SVG's user
+#: units times the user-unit-to-screen scale), and which chart it is in.
+CHART_TEXT_SIZES = """() => [...document.querySelectorAll('.portfolio-bench-svg svg')]
+    .filter(svg => svg.checkVisibility())
+    .flatMap(svg => [...svg.querySelectorAll('text')].map(t => ({
+        figure: svg.closest('figure').id,
+        text: t.textContent.trim(),
+        px: parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a,
+    })))"""
+#: Every visible chart's colours as the browser paints them: the page behind it, the face
+#: of the figure (matplotlib's background patch, the first path) and its text.
+CHART_COLOURS = """() => [...document.querySelectorAll('.portfolio-bench-svg svg')]
+    .filter(svg => svg.checkVisibility())
+    .map(svg => ({
+        figure: svg.closest('figure').id,
+        page: getComputedStyle(document.body).backgroundColor,
+        box: getComputedStyle(svg.parentElement).backgroundColor,
+        face: getComputedStyle(svg.querySelector('path')).fill,
+        text: getComputedStyle(svg.querySelector('text')).fill,
+    }))"""
+#: Every visible table cell in the page's content: its width, the width its content would
+#: take on one line (measured on an invisible copy), and its row's height.
+TABLE_CELLS = """() => [...document.querySelectorAll('main table td')]
+    .filter(td => td.checkVisibility() && td.textContent.trim())
+    .map(td => {
+        const copy = document.createElement('div');
+        copy.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap;'
+            + 'width:max-content;left:0;top:0';
+        copy.innerHTML = td.innerHTML;
+        td.appendChild(copy);
+        const oneLine = copy.getBoundingClientRect().width;
+        copy.remove();
+        const style = getComputedStyle(td);
+        const width = td.clientWidth - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight);
+        const table = td.closest('table');
+        return {
+            table: (table.className || '').split(' ').slice(0, 3).join('.'),
+            text: td.textContent.trim().slice(0, 40), width, oneLine,
+            row: td.parentElement.getBoundingClientRect().height,
+        };
+    })"""
 #: axe-core with all its default rules (WCAG 2.0-2.2 A and AA, best practices); none off.
 AXE_RUN = "async () => await axe.run(document, {resultTypes: ['violations']})"
 #: Images load lazily (_templates/page.html); fetch them all now, so that a broken image
@@ -143,6 +190,7 @@ class PageVisit:
     offsite_requests: list[str] = field(default_factory=list)
     violations: list[dict] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)
 
 
 def _watch(pg, origin: str, current: dict) -> None:
@@ -209,6 +257,7 @@ def visits(browser, server, pages, key_pages, axe_js, report) -> dict[str, dict[
             pg.goto(server.url + page, wait_until="load")
             pg.evaluate(LOAD_ALL_IMAGES)
             visit.theme = pg.evaluate("document.documentElement.dataset.theme")
+            visit.charts = pg.evaluate(CHART_COLOURS)
             pg.add_script_tag(content=axe_js)
             result = pg.evaluate(AXE_RUN)
             visit.violations = _axe_summary(result)
@@ -263,6 +312,50 @@ def test_axe_core_finds_no_violation_on_any_page(visits, mode, subtests):
             )
 
 
+def _rgba(css: str) -> tuple[float, float, float, float]:
+    """Parse a computed colour, ``rgb(r, g, b)`` or ``rgba(r, g, b, a)``."""
+    values = [float(v) for v in re.findall(r"[\d.]+", css)]
+    assert len(values) in (3, 4), f"not a computed colour: {css!r}"
+    r, g, b = values[:3]
+    return r, g, b, values[3] if len(values) == 4 else 1.0
+
+
+def _luminance(css: str) -> float:
+    """WCAG relative luminance of an opaque colour."""
+
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b, _ = _rgba(css)
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_charts_take_the_colours_of_the_readers_mode(visits, mode, subtests):
+    charted = {p: v.charts for p, v in visits[mode].items() if v.charts}
+    assert charted, "no chart found on any page"
+    for page, charts in charted.items():
+        for chart in charts:
+            with subtests.test(page=page, figure=chart["figure"]):
+                # What shows behind the text: the chart's face if it paints one, else the
+                # page (a transparent face lets the page's colour through).
+                face = chart["face"] if _rgba(chart["face"])[3] > 0 else chart["page"]
+                if mode == "dark":
+                    # No bright slab on a dark page.
+                    assert _luminance(face) < 0.1, f"{page}: chart face {face} in dark mode"
+                    assert _rgba(chart["box"])[3] == 0 or _luminance(chart["box"]) < 0.1
+                contrast = _contrast(chart["text"], face)
+                assert contrast >= 4.5, (
+                    f"{page} [{mode}]: chart text {chart['text']} on {face}: {contrast:.1f}:1"
+                )
+
+
 def test_screenshots_show_each_key_page_in_both_modes(visits, key_pages):
     from matplotlib.image import imread
 
@@ -312,11 +405,21 @@ def phone_visits(phone, server, pages, axe_js, report) -> dict[str, dict]:
                     + (typeof el.className === 'string' && el.className.trim()
                         ? '.' + el.className.trim().split(/\\s+/).join('.') : ''))"""
         )
+        charts = phone.evaluate(CHART_TEXT_SIZES)
+        cells = phone.evaluate(TABLE_CELLS)
         phone.add_script_tag(content=axe_js)
         result = phone.evaluate(AXE_RUN)
-        found[page] = {"width": width, "wide": wide, "violations": _axe_summary(result)}
+        found[page] = {
+            "width": width,
+            "wide": wide,
+            "violations": _axe_summary(result),
+            "chart_text": charts,
+            "cells": cells,
+        }
         report["phone"][page] = {
             "scroll_width": width,
+            "smallest_chart_text_px": min((c["px"] for c in charts), default=None),
+            "tallest_table_row_px": max((c["row"] for c in cells), default=None),
             "axe": found[page]["violations"] or "no violations",
         }
     return found
@@ -328,6 +431,40 @@ def test_no_page_scrolls_sideways_on_a_375px_phone(phone_visits, subtests):
             assert visit["width"] <= PHONE["width"], (
                 f"{page}: page is {visit['width']}px wide on a {PHONE['width']}px phone; "
                 f"elements past the edge: {visit['wide']}"
+            )
+
+
+def test_chart_text_is_readable_on_a_375px_phone(phone_visits, subtests):
+    pages = {p: v["chart_text"] for p, v in phone_visits.items() if v["chart_text"]}
+    # The paper pages with benchmark results have charts; a run that found none measured
+    # nothing.
+    assert any(p.startswith("publications/") for p in pages), "no chart found on any page"
+    for page, texts in pages.items():
+        with subtests.test(page=page):
+            small = [t for t in texts if t["px"] < MIN_CHART_TEXT_PX]
+            assert not small, (
+                f"{page}: {len(small)} of {len(texts)} chart labels render under "
+                f"{MIN_CHART_TEXT_PX}px on a {PHONE['width']}px phone, e.g. "
+                + ", ".join(f"{t['text']!r} {t['px']:.1f}px in #{t['figure']}" for t in small[:4])
+            )
+
+
+def test_no_table_cell_is_squeezed_on_a_375px_phone(phone_visits, subtests):
+    # A cell whose text wraps gets at least MIN_WRAPPING_CELL_PX of width: a wide table
+    # scrolls in its own box, a table of prose stacks its cells, and no row grows a word per
+    # line (before this check, the claims tables had rows 1,000 px tall).
+    assert any(v["cells"] for v in phone_visits.values()), "no table cell found on any page"
+    for page, visit in phone_visits.items():
+        with subtests.test(page=page):
+            squeezed = [
+                c
+                for c in visit["cells"]
+                if c["width"] + 1 < min(c["oneLine"], MIN_WRAPPING_CELL_PX)
+            ]
+            assert not squeezed, f"{page}: cells squeezed on a phone: " + "; ".join(
+                f"{c['text']!r} in {c['table']}: {c['width']:.0f}px wide, needs "
+                f"{min(c['oneLine'], MIN_WRAPPING_CELL_PX):.0f}, row {c['row']:.0f}px tall"
+                for c in squeezed[:4]
             )
 
 

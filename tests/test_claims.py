@@ -551,6 +551,14 @@ def test_benchmark_rows_render_apart_marked_with_their_file_date_and_commit(tmp_
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for page in ("repro.html", "paper.html"):
         soup = BeautifulSoup((src / "_build" / page).read_text(), "html.parser")
+        # Each stacked cell leads with its column's name (shown on phones only).
+        for tr in soup.select("table.portfolio-bench-claims tbody tr"):
+            labels = [p.get_text() for p in tr.select(".portfolio-cell-label")]
+            assert labels == [
+                th.get_text(strip=True) for th in tr.find_parent("table").select("th")
+            ]
+        for label in soup.select(".portfolio-cell-label"):
+            label.decompose()
         assert not soup.select("table.portfolio-claims")  # not among the notebook rows
         assert "Benchmark results" in soup.select_one(".portfolio-bench-claims-note").get_text()
         rows = soup.select("table.portfolio-bench-claims tbody tr")

@@ -28,7 +28,11 @@ COLAB = re.compile(
 
 
 def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text("utf8"), "html.parser")
+    """The page, without the column names a phone shows inside stacked table cells."""
+    page = BeautifulSoup(path.read_text("utf8"), "html.parser")
+    for label in page.select(".portfolio-cell-label"):
+        label.decompose()
+    return page
 
 
 def notebook_names(site) -> list[str]:
