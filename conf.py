@@ -84,6 +84,7 @@ html_css_files = ["portfolio.css"]
 # Serve page sources under their own names, not as ".ipynb.txt" (jupyter-book #639).
 html_sourcelink_suffix = ""
 html_last_updated_fmt = None
+html_show_sphinx = False
 html_theme_options = {
     "navbar_align": "left",
     "navbar_end": ["theme-switcher", "navbar-icon-links"],
@@ -95,8 +96,10 @@ html_theme_options = {
         },
     ],
     "show_prev_next": False,
+    # A personal site: the footer credits no generator and the search box names the site.
     "footer_start": ["copyright"],
-    "footer_end": ["sphinx-version"],
+    "footer_end": [],
+    "search_bar_text": "Search this site…",
     "secondary_sidebar_items": ["page-toc"],
 }
 html_sidebars = {"**": []}
@@ -107,6 +110,14 @@ ogp_site_url = site_url
 ogp_site_name = "Tharun Medini"
 ogp_description_length = 200
 ogp_enable_meta_description = True
+# Social cards carry the site's own mark (_static/social-mark.png, a "TM" monogram drawn
+# for this site), not the Sphinx logo the extension puts there by default. Paper pages get
+# their own card with the whole title, authors and venue (portfolio/cards.py).
+ogp_social_cards = {
+    "image": "_static/social-mark.png",
+    "image_mini": "_static/social-mark.png",
+    "line_color": "#005288",
+}
 sitemap_url_scheme = "{link}"
 sitemap_excludes = ["search.html", "genindex.html"]
 
@@ -119,6 +130,7 @@ portfolio_news_file = "news/news.yaml"
 portfolio_profile_file = "data/profile.yaml"
 portfolio_owner_names = ["Tharun Medini", "Tharun Kumar Reddy Medini"]
 portfolio_feed_path = "news/atom.xml"
+portfolio_card_mark = "_static/social-mark.png"
 # {cite} in pages and notebooks resolves against the same BibTeX file.
 bibtex_bibfiles = [portfolio_bibfile]
 bibtex_default_style = "portfolio"  # plain, titles as written (portfolio/bibstyle.py)

@@ -99,6 +99,12 @@ OPTIONS = (
     ),
     Option("portfolio_feed_title", "", _text, "title of the Atom feed ('' = '<project>: updates')"),
     Option("portfolio_news_page", "news", _relative_path, "docname of the page listing the news"),
+    Option(
+        "portfolio_card_mark",
+        "",
+        _optional_relative_path,
+        "PNG drawn on each paper's social card ('' = none)",
+    ),
 )
 
 

@@ -3,9 +3,10 @@
 Directive
 ---------
 ``cv-section``
-    One of ``profile``, ``education``, ``experience``, ``awards``, ``service``,
-    rendered from the profile file. Publications and talks come from
-    ``publication-list`` (``:compact:``) and ``talk-list``: no fact is typed twice.
+    One of ``profile``, ``as-of`` (the date the biography speaks for), ``education``,
+    ``experience``, ``awards``, ``service``, rendered from the profile file. Publications
+    and talks come from ``publication-list`` (``:compact:``) and ``talk-list``: no fact is
+    typed twice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .schema import NamedLink, PartialDate, Profile
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("profile", "education", "experience", "awards", "service")
+SECTIONS = ("profile", "as-of", "education", "experience", "awards", "service")
 
 
 def date_range(start: PartialDate | None, end: PartialDate | None, *, ongoing: bool) -> str:
@@ -76,6 +77,12 @@ def render_section(name: str, profile: Profile) -> list[nodes.Node]:
             [render.link_button("Résumé (PDF)", profile.resume, primary=True)]
         )
         return [render.exact(para), resume]
+    if name == "as-of":
+        when = profile.as_of.display()
+        para = nodes.paragraph(classes=["portfolio-as-of"])
+        para += render.text(f"As of {when}: the biography and the lists on this site describe ")
+        para += render.text(f"{profile.name}'s work up to then.")
+        return [render.exact(para)]
     items: list[nodes.list_item] = []
     if name == "education":
         for edu in profile.education:

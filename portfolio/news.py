@@ -153,19 +153,34 @@ class FeedLinkRole(SphinxRole):
 
 
 def build_feed(
-    data: PortfolioData, *, base: str, feed_path: str, news_page: str, title: str, author: str
+    data: PortfolioData,
+    *,
+    base: str,
+    feed_path: str,
+    news_page: str,
+    title: str,
+    author: str,
+    paper_pages: dict[str, str] | None = None,
 ) -> bytes:
-    """Build the Atom feed of the updates, newest first; dates are their period's first day."""
+    """Build the Atom feed of the updates, newest first.
+
+    An entry is dated as precisely as its update knows (:meth:`Update.feed_day`); an
+    entry whose day is not known says so in its text. An update about a paper links the
+    paper's page (``paper_pages``: key to absolute address), in its text and as a
+    ``related`` link.
+    """
+    paper_pages = paper_pages or {}
     fg = FeedGenerator()
     fg.id(base + feed_path)
     fg.title(title)
     fg.author({"name": author})
     fg.link(href=base + news_page, rel="alternate")
     fg.link(href=base + feed_path, rel="self")
-    items = sorted_updates(data)
     stamps = []
-    for update_id, update in items:
-        stamp = dt.datetime.combine(update.date.first_day(), dt.time(), tzinfo=dt.UTC)
+    related: dict[str, tuple[str, str]] = {}
+    for update_id, update in sorted_updates(data):
+        day, known = update.feed_day()
+        stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
         stamps.append(stamp)
         entry = fg.add_entry(order="append")
         entry.id(f"{base}{news_page}#update-{update_id}")
@@ -173,9 +188,46 @@ def build_feed(
         entry.link(href=f"{base}{news_page}#update-{update_id}", rel="alternate")
         entry.updated(stamp)
         entry.published(stamp)
-        entry.content(update_text(update, data), type="text")
+        content = html.escape(update.text)
+        page = paper_pages.get(update.paper or "")
+        if update.paper:
+            pub = data.publications[update.paper]
+            name = html.escape(pub.title)
+            linked = f'<a href="{html.escape(page, quote=True)}">{name}</a>' if page else name
+            content = (
+                content.replace(html.escape(PAPER_PLACEHOLDER), linked)
+                if PAPER_PLACEHOLDER in update.text
+                else f"{content} ({linked})"
+            )
+            if page:
+                related[f"{base}{news_page}#update-{update_id}"] = (page, pub.title)
+        if not known:
+            content += f" <em>(Dated {update.date.display()}; the day is not known.)</em>"
+        entry.content(content, type="html")
     fg.updated(max(stamps) if stamps else dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-    return fg.atom_str(pretty=True)
+    return _add_related_links(fg.atom_str(pretty=True), related)
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _add_related_links(feed: bytes, related: dict[str, tuple[str, str]]) -> bytes:
+    """Give each entry about a paper a ``rel="related"`` link to the paper's page.
+
+    feedgen 1.0.0 drops the ``rel`` and ``title`` of entry links (its writer reads them
+    from the new XML element instead of the link's data), so a second link would read as
+    a second ``alternate``; the links are added to its output instead.
+    """
+    from lxml import etree
+
+    root = etree.fromstring(feed)
+    for entry in root.iter(f"{ATOM}entry"):
+        target = related.get(entry.findtext(f"{ATOM}id"))
+        if target is not None:
+            link = etree.SubElement(entry, f"{ATOM}link")
+            link.attrib.update({"href": target[0], "rel": "related", "title": target[1]})
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def write_feed(app: Sphinx, exception: Exception | None) -> None:
@@ -200,8 +252,13 @@ def write_feed(app: Sphinx, exception: Exception | None) -> None:
     news_page = app.builder.get_target_uri(app.config.portfolio_news_page)
     title = app.config.portfolio_feed_title or f"{app.config.project}: updates"
     author = data.profile.name if data.profile else app.config.author
+    paper_pages = {
+        key: base + app.builder.get_target_uri(docname)
+        for docname, key in getattr(app.env, "portfolio_paper_docs", {}).items()
+    }
     feed = build_feed(
         data,
+        paper_pages=paper_pages,
         base=base,
         feed_path=app.config.portfolio_feed_path,
         news_page=news_page,

@@ -329,18 +329,55 @@ class Talk(_Strict):
 
 
 class Update(_Strict):
-    """A dated update. ``{paper}`` in ``text`` is replaced by the paper's title."""
+    """A dated update. ``{paper}`` in ``text`` is replaced by the paper's title.
+
+    ``date`` is as precise as the source knows it (a year, a month or a day).
+    ``event_start`` is the first day of the event the update reports (a conference), from
+    the event's own site, for a ``date`` without a day: the Atom feed, which needs a day,
+    dates the entry then instead of inventing the first of the month.
+    """
 
     date: Date
     text: Text
     paper: Key | None = None
     links: Links = Links()
+    event_start: Date | None = None
 
     @model_validator(mode="after")
     def _placeholder_needs_paper(self) -> Update:
         if "{paper}" in self.text and not self.paper:
             raise _FieldError("paper", "text uses {paper} but no paper key is given")
         return self
+
+    @model_validator(mode="after")
+    def _event_start_is_a_day_in_the_period(self) -> Update:
+        start = self.event_start
+        if start is None:
+            return self
+        if start.day is None:
+            raise _FieldError("event_start", f"{start.iso()} must be a day (YYYY-MM-DD)")
+        if self.date.day is not None:
+            raise _FieldError("event_start", "date already gives the day; leave event_start out")
+        same = start.year == self.date.year and (
+            self.date.month is None or start.month == self.date.month
+        )
+        if not same:
+            raise _FieldError(
+                "event_start", f"{start.iso()} is not within the update's date {self.date.iso()}"
+            )
+        return self
+
+    def feed_day(self) -> tuple[dt.date, bool]:
+        """Return the day the feed gives this update, and whether that day is known.
+
+        The day itself when ``date`` has one, else ``event_start``; failing both, the
+        first day of the period, marked unknown (the feed says so in the entry).
+        """
+        if self.date.day is not None:
+            return self.date.first_day(), True
+        if self.event_start is not None:
+            return self.event_start.first_day(), True
+        return self.date.first_day(), False
 
 
 class Press(_Strict):
@@ -413,6 +450,9 @@ class Profile(_Strict):
 
     name: Text
     position: Text
+    #: The date the biography speaks for ("fourth-year PhD student" is true then), shown
+    #: beside it on the home page.
+    as_of: Date
     advisor: NamedLink
     lab: NamedLink
     resume: Link

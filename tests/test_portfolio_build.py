@@ -525,7 +525,10 @@ def test_atom_feed_is_accepted_by_a_feed_parser(base):
         "https://tiny.example.org/news/index.html#update-fast-presented",
         "https://tiny.example.org/news/index.html#update-award",
     ]
+    # The root's update is dated to the month only and names no event day: the feed gives
+    # the month's first day and says the day is not known.
     assert feed.entries[0].updated == "2020-03-01T00:00:00+00:00"
+    assert "Dated March 2020; the day is not known." in feed.entries[0].content[0].value
     assert len({e.id for e in feed.entries}) == 2
 
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from portfolio.errors import load_yaml
-from portfolio.schema import Links, PartialDate, Press, Talk, validate_entry
+from portfolio.schema import Links, PartialDate, Press, Talk, Update, validate_entry
 
 
 @pytest.mark.parametrize(
@@ -133,3 +133,33 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     assert problems[0].subtype == "syntax"
     assert problems[0].line is not None
     assert str(problems[0]).startswith("news/news.yaml:")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"date": "2020-03", "event_start": "2020-04-02"}, "is not within the update's date"),
+        ({"date": "2020-03", "event_start": "2020-03"}, "must be a day"),
+        ({"date": "2020-03-05", "event_start": "2020-03-02"}, "date already gives the day"),
+    ],
+)
+def test_an_event_start_outside_the_updates_period_is_refused(fields, message):
+    obj, problems = validate_entry(
+        Update, {"text": "We spoke.", **fields}, file="news/news.yaml", key="u", line=3
+    )
+    assert obj is None
+    [problem] = problems
+    assert "entry 'u', field 'event_start'" in str(problem) and message in str(problem)
+
+
+def test_the_feed_day_is_the_day_known_else_the_event_start_else_marked_unknown():
+    import datetime as dt
+
+    def day(**fields):
+        obj, problems = validate_entry(Update, {"text": "x", **fields}, file="f", key="k", line=1)
+        assert problems == []
+        return obj.feed_day()
+
+    assert day(date="2020-03-05") == (dt.date(2020, 3, 5), True)
+    assert day(date="2020-03", event_start="2020-03-02") == (dt.date(2020, 3, 2), True)
+    assert day(date="2019") == (dt.date(2019, 1, 1), False)

@@ -223,6 +223,23 @@ def test_site_atom_feed_parses(site):
     assert all(
         e.link.startswith("https://") and "news.html#update-" in e.link for e in feed.entries
     )
+    updates, _, _ = load_news(ROOT / "news/news.yaml", "news/news.yaml")
+    for entry in feed.entries:
+        update = updates[entry.id.rsplit("#update-", 1)[1]]
+        day, known = update.feed_day()
+        # Dated as precisely as the data knows: never before the event it reports began.
+        assert entry.updated.startswith(day.isoformat())
+        if update.event_start is not None:
+            assert entry.updated.startswith(update.event_start.iso())
+        assert ("the day is not known" in entry.content[0].value) == (not known)
+        # An update about a paper links the paper's page, which exists.
+        related = [link.href for link in entry.links if link.rel == "related"]
+        if update.paper:
+            assert len(related) == 1 and related[0].endswith(f"/publications/{update.paper}.html")
+            assert (site.html / "publications" / f"{update.paper}.html").is_file()
+            assert related[0] in entry.content[0].value
+        else:
+            assert related == []
 
 
 def test_every_publication_has_a_page_headed_by_its_exact_title(site):

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import ROOT
 
 pytestmark = pytest.mark.site
 
@@ -110,3 +111,74 @@ def test_formulas_are_mathml_and_no_page_loads_a_remote_script(site):
             if s["src"].startswith(("http:", "https:", "//"))
         ]
         assert remote == [], f"{path.relative_to(site.html)} loads remote scripts {remote}"
+
+
+def _meta(page: BeautifulSoup) -> dict[str, str]:
+    return {
+        (m.get("property") or m.get("name")): m.get("content")
+        for m in page.find_all("meta")
+        if m.get("property") or m.get("name")
+    }
+
+
+def test_each_paper_page_has_a_social_card_with_its_exact_title(site):
+    from PIL import Image
+
+    papers = sorted((site.html / "publications").glob("*.html"))
+    papers = [p for p in papers if p.name != "index.html"]
+    assert papers, "no paper pages built"
+    for path in papers:
+        key = path.stem
+        meta = _meta(soup(site, f"publications/{path.name}"))
+        image = meta.get("og:image", "")
+        match = re.fullmatch(rf"https://\S+/(_images/cards/{key}-[0-9a-f]{{8}}\.png)", image)
+        assert match, f"{path.name}: og:image is {image!r}, not its own card"
+        card = site.html / match.group(1)
+        assert card.is_file(), f"{path.name}: card {card} not written"
+        assert Image.open(card).size == (1200, 630)
+        assert meta["og:image:alt"].startswith(meta["citation_title"] + ": ")
+        assert meta.get("twitter:card") == "summary_large_image"
+
+
+def test_generic_social_cards_carry_the_site_mark_not_the_sphinx_logo(site):
+    from PIL import Image
+
+    # The home page's card comes from sphinxext-opengraph. Its corner logo is the site's
+    # mark (its blue, _static/social-mark.png), not the Sphinx logo the extension draws
+    # by default (a grey-blue, 132/146/175).
+    image = _meta(soup(site, "index.html"))["og:image"]
+    card = site.html / image.split("/en/latest/", 1)[-1]
+    assert card.is_file(), card
+    picture = Image.open(card).convert("RGB")
+    corner = picture.crop((picture.width - 220, picture.height - 160, *picture.size))
+    colours = [colour for _, colour in corner.getcolors(220 * 160)]
+
+    def near(colour, target, tolerance=24):
+        return all(abs(a - b) <= tolerance for a, b in zip(colour, target, strict=True))
+
+    assert any(near(c, (0, 82, 136)) for c in colours), "the site's mark is not on the card"
+    assert not any(near(c, (132, 146, 175), 6) for c in colours), "the Sphinx logo is on it"
+
+
+def test_the_site_reads_as_a_personal_site_not_documentation(site):
+    import calendar
+
+    import yaml
+
+    home = soup(site, "index.html")
+    search = home.select_one("input[name=q], .search-button__default-text, form.bd-search input")
+    assert search is not None, "no search field"
+    assert "Search this site" in str(home.select_one(".search-button-field, form.bd-search"))
+    assert "Search the docs" not in str(home)
+    for page in ("index.html", "publications/chen2020slide.html"):
+        footer = soup(site, page).select_one("footer").get_text(" ", strip=True)
+        assert "Sphinx" not in footer and "PyData" not in footer, f"{page} footer: {footer}"
+    # No "On this page" column on the home page.
+    assert home.select_one(".bd-sidebar-secondary") is None
+    assert "On this page" not in home.get_text(" ")
+    # The biography says the date it speaks for, from the profile file.
+    profile = yaml.safe_load((ROOT / "data" / "profile.yaml").read_text())
+    year, month = str(profile["as_of"]).split("-")[:2]
+    when = f"{calendar.month_name[int(month)]} {year}"
+    as_of = home.select_one(".portfolio-as-of")
+    assert as_of is not None and as_of.get_text(" ", strip=True).startswith(f"As of {when}:")
