@@ -582,7 +582,7 @@ def test_cv_lists_every_paper_and_talk_from_their_own_files(base):
 def test_unknown_cv_section_fails_the_strict_build(tmp_path):
     built = build(make_site(tmp_path, "cv-unknown-section"))
     expected = (
-        "cv.md:3: WARNING: cv-section: unknown section 'hobbies'; expected one of profile, "
+        "cv.md:3: WARNING: cv-section: unknown section 'hobbies'; expected one of profile, as-of, "
         "education, experience, awards, service [portfolio.cv]"
     )
     assert expected in built.warnings
