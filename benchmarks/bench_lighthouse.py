@@ -1,4 +1,4 @@
-"""Lighthouse scores of the built site: home page, a paper page and a notebook page.
+"""Lighthouse scores of the built site: one page of every kind (home, lists, paper, notebook).
 
 Serves the built site over HTTP on loopback with gzip (as Read the Docs serves it; the
 server of ``tests/browser_support.py``), runs Lighthouse (the npm package pinned in
@@ -13,7 +13,8 @@ accessibility, best practices and SEO 100).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_lighthouse.py            # three pages, 3 runs each
+    .venv/bin/python benchmarks/bench_lighthouse.py            # five pages, 3 runs each
+    .venv/bin/python benchmarks/bench_lighthouse.py --only paper --runs 1 --out /tmp/lh.json
     .venv/bin/python benchmarks/bench_lighthouse.py --quick    # home page, 1 run
 
 Needs ``npm ci --prefix tests/browser`` and Chromium (``apt-get install chromium``, or
@@ -77,6 +78,26 @@ BARE_INDEX = """\
 One paragraph of text on pydata-sphinx-theme with its default settings, built by
 Sphinx with no extension: the baseline the portfolio's pages are scored against.
 """
+
+
+#: Every kind of page the site has, in the order they are scored.
+PAGE_KINDS = ("home", "publications", "paper", "notebook", "gallery")
+
+
+def every_kind_of_page(pages: list[str]) -> dict[str, str]:
+    """One page of each kind: home, publication list, paper page, notebook, notebook gallery.
+
+    The paper and notebook pages are the first of their kind (:func:`key_pages`): the
+    SLIDE paper page, the largest with its charts and tables, and the first notebook.
+    """
+    chosen = key_pages(pages)
+    return {
+        "home": chosen["home"],
+        "publications": "publications/index.html",
+        "paper": chosen["paper"],
+        "notebook": chosen["notebook"],
+        "gallery": "notebooks/index.html",
+    }
 
 
 def provenance(chromium: str) -> dict:
@@ -178,6 +199,7 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (median kept)")
     p.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="built site")
     p.add_argument("--out", type=Path, default=None, help="JSON output path")
+    p.add_argument("--only", nargs="+", choices=PAGE_KINDS, help="score only these kinds of page")
     args = p.parse_args(argv)
     runs = 1 if args.quick else args.runs
     out = args.out or ROOT / "benchmarks" / "results" / (
@@ -192,8 +214,10 @@ def main(argv=None):
     if not (args.html / "index.html").is_file():
         print(f"building the site into {args.html} ...", flush=True)
         build(ROOT, args.html)
-    pages = key_pages(site_pages(args.html))
-    if args.quick:
+    pages = every_kind_of_page(site_pages(args.html))
+    if args.only:
+        pages = {name: pages[name] for name in args.only}
+    elif args.quick:
         pages = {"home": pages["home"]}
 
     report = {

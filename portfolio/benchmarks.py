@@ -12,8 +12,9 @@ It writes, in order: a provenance paragraph (date, CPU, commit, package
 versions, BLAS kernel, command), one table per problem (a row per method:
 status, training time, prediction time per 1,000 queries, P@1/P@3/P@5, model
 bytes, peak memory, threads) and two charts drawn with matplotlib at build time
-and embedded as inline SVG with alternative text: memory against the number of
-labels K and time against K, both on logarithmic axes, a line per method.
+(:mod:`portfolio.charts`: SVG images with alternative text, one drawing per layout and
+colour mode): memory against the number of labels K and time against K, both on
+logarithmic axes, a line per method.
 
 A results file is checked before anything is rendered. A missing file, a
 missing field in a problem or a method row, or missing provenance stops the
@@ -53,6 +54,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from .charts import CSS as CHART_CSS
 from .charts import SLIDE_PREDICTION_WAYS, SLIDE_WAY_NAMES, chart_svg, figure_node
+from .charts import setup as setup_charts
 from .charts import slide_chart_svg as slide_chart_svg
 from .errors import PortfolioStop, stop_build
 
@@ -733,21 +735,25 @@ class SlideBenchmarkDirective(SphinxDirective):
 CSS = "portfolio-benchmarks.css"
 
 
+#: The directives' stylesheet (written to ``_static/`` after an HTML build).
+STYLESHEET = (
+    CHART_CSS
+    + ".portfolio-bench-provenance { font-size: 0.9em; color: var(--pst-color-text-muted); }\n"
+)
+
+
 def _write_css(app: Sphinx, exc) -> None:
     if exc is None and app.builder.format == "html":
         target = Path(app.outdir) / "_static" / CSS
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(
-            CHART_CSS + ".portfolio-bench-provenance { font-size: 0.9em; "
-            "color: var(--pst-color-text-muted); }\n",
-            encoding="utf-8",
-        )
+        target.write_text(STYLESHEET, encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict:
     """Register the ``benchmark-results`` directives and their small stylesheet."""
     app.add_directive("benchmark-results", BenchmarkResultsDirective)
     app.add_directive("slide-benchmark-results", SlideBenchmarkDirective)
+    setup_charts(app)
     app.add_css_file(CSS)
     app.connect("build-finished", _write_css)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,19 +1,24 @@
-"""The benchmark charts: matplotlib figures drawn at build time, inlined as themed SVG.
+"""The benchmark charts: matplotlib figures drawn at build time, served as SVG images.
 
-Each chart is drawn twice, in two layouts (:data:`WIDE`, panels side by side, and
-:data:`NARROW`, panels stacked with the legend below), and both go into one
-``<figure>``; the stylesheet (``_static/portfolio.css``) shows the narrow one on screens
-under 40 rem. The narrow layout is sized so that its text renders at least 11 CSS pixels
-tall in the content column of a 375-pixel phone.
+Each chart is drawn in two layouts (:data:`WIDE`, panels side by side, and
+:data:`NARROW`, panels stacked with the legend below) and two colour modes (light, and
+dark: light ink on a transparent face, so the page's dark background shows through).
+The four SVG files go to ``_images/charts/``; the page's ``<figure>`` holds one ``<img>``
+per drawing, lazily loaded, and the stylesheet shows the one that fits: the narrow
+layout when the figure is under 40 rem wide (a container query, whatever the window's
+width), the colour mode the theme shows (the theme switcher's choice, or the system's).
+A hidden image is never fetched, so a reader downloads one drawing per chart.
 
-The SVG carries no colour of its own: :func:`themed` swaps every colour matplotlib wrote
-(white faces, black and grey ink, the light grid, the ``tab10`` series) for a CSS
-variable (``--portfolio-chart-bg``, ``-ink``, ``-grid``, ``-c0`` ... ``-c9``), which the
-stylesheet sets per colour mode. A dark page gets a dark chart, and the theme switcher
-recolours it without a reload.
+The narrow layout is sized so that its text renders at least 11 CSS pixels tall in the
+content column of a 375-pixel phone. As images, the charts add nothing to the page's
+HTML or DOM, which keeps the first paint of a paper page as quick as the home page's.
+
+Colours are set in one place, :data:`PALETTES`: :func:`themed` swaps every colour
+matplotlib wrote (white faces, black and grey ink, the light grid, the ``tab10``
+series) for that mode's, and refuses a colour it does not know.
 
 Charts are deterministic: the same data and salt give the same bytes (no dates, ids
-prefixed with the salt so two charts on one page share none).
+prefixed with the salt).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from docutils import nodes
 
@@ -60,14 +66,8 @@ WIDE = Layout("wide", width=0.0, panel_height=3.1, font=9, legend_font=8, stacke
 NARROW = Layout("narrow", width=4.5, panel_height=2.9, font=11.5, legend_font=11.5, stacked=True)
 LAYOUTS = (WIDE, NARROW)
 
-#: matplotlib's colours in the figures below, and the CSS variable each becomes.
-_INK = "var(--portfolio-chart-ink)"
-_COLOURS = {
-    "#ffffff": "var(--portfolio-chart-bg)",
-    "#000000": _INK,
-    "#444444": _INK,
-    "#dddddd": "var(--portfolio-chart-grid)",
-}
+#: matplotlib's colours in the figures below, by role.
+_ROLES = {"#ffffff": "bg", "#000000": "ink", "#444444": "ink", "#dddddd": "grid"}
 _TAB10 = (
     "#1f77b4",
     "#ff7f0e",
@@ -80,7 +80,38 @@ _TAB10 = (
     "#bcbd22",
     "#17becf",
 )
-_COLOURS.update({hex_: f"var(--portfolio-chart-c{i})" for i, hex_ in enumerate(_TAB10)})
+_ROLES.update({hex_: f"c{i}" for i, hex_ in enumerate(_TAB10)})
+#: Each colour mode's colour for each role. Dark mode's series are lighter, for contrast
+#: on the theme's near-black background; its face is transparent (the page shows).
+PALETTES = {
+    "light": {
+        "bg": "#ffffff",
+        "ink": "#222832",
+        "grid": "#dddddd",
+        **dict(
+            zip(
+                (f"c{i}" for i in range(10)),
+                ("#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd")
+                + ("#8c564b", "#e377c2", "#7f7f7f", "#9a9b1c", "#17becf"),
+                strict=True,
+            )
+        ),
+    },
+    "dark": {
+        "bg": "none",
+        "ink": "#ced6dd",
+        "grid": "#3a4048",
+        **dict(
+            zip(
+                (f"c{i}" for i in range(10)),
+                ("#6cb4f0", "#ffa54f", "#6bd66b", "#ff7b7b", "#c3a6ec")
+                + ("#d0a594", "#f5a6dc", "#b5b5b5", "#dcdc50", "#5ad8e6"),
+                strict=True,
+            )
+        ),
+    },
+}
+MODES = tuple(PALETTES)
 
 
 def _rc(salt: str, layout: Layout) -> dict:
@@ -95,22 +126,24 @@ def _rc(salt: str, layout: Layout) -> dict:
     }
 
 
-def themed(svg: str) -> str:
-    """Replace every colour in matplotlib's SVG by its CSS variable; drop the metadata.
+def themed(svg: str, mode: str) -> str:
+    """Return matplotlib's SVG in colour mode ``mode``; drop its metadata.
 
-    Text, which matplotlib leaves black by omitting its fill, takes the ink colour from
-    the stylesheet. A colour without a variable is an error: it would not follow the
-    reader's colour mode.
+    Every colour becomes the mode's colour for its role (:data:`PALETTES`); text, which
+    matplotlib leaves black by omitting its fill, gets the mode's ink. A colour without
+    a role is an error: it would not follow the reader's colour mode.
     """
+    palette = PALETTES[mode]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
 
     def swap(match: re.Match) -> str:
         colour = match.group(0).lower()
-        if colour not in _COLOURS:
-            raise ValueError(f"chart colour {colour} has no CSS variable in portfolio.charts")
-        return _COLOURS[colour]
+        if colour not in _ROLES:
+            raise ValueError(f"chart colour {colour} has no role in portfolio.charts")
+        return palette[_ROLES[colour]]
 
-    return re.sub(r"#[0-9a-fA-F]{6}\b", swap, svg)
+    svg = re.sub(r"#[0-9a-fA-F]{6}\b", swap, svg)
+    return svg.replace('<text style="', f'<text style="fill: {palette["ink"]}; ')
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
@@ -132,7 +165,7 @@ def _svg_text(fig, salt: str, layout: Layout) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     svg = buf.getvalue()
-    return themed(_prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}-{layout.name}"))
+    return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}-{layout.name}")
 
 
 def _style_axes(ax) -> None:
@@ -327,51 +360,93 @@ def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
         return _svg_text(fig, salt, layout)
 
 
-def figure_node(draw, alt: str, caption: str, ident: str) -> nodes.raw:
-    """Return a ``<figure>`` holding the chart in every layout; each SVG is an image with alt text.
+class chart_figure(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """A chart: its drawings (SVG text per layout and mode), alt text, caption and id."""
 
-    ``draw(layout)`` returns the chart's SVG in that layout. The stylesheet shows one
-    layout at a time, so a reader (and a screen reader) meets one image.
-    """
-    label = html.escape(alt, quote=True)
-    drawings = "".join(
-        f'<div class="portfolio-bench-svg portfolio-bench-{layout.name}">'
-        + draw(layout).replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
-        + "</div>\n"
-        for layout in LAYOUTS
+
+def figure_node(draw, alt: str, caption: str, ident: str) -> chart_figure:
+    """Return the chart node: ``draw(layout)`` returns the chart's SVG in that layout."""
+    drawings = {}
+    for layout in LAYOUTS:
+        svg = draw(layout)
+        for mode in MODES:
+            drawings[f"{layout.name}-{mode}"] = themed(svg, mode)
+    return chart_figure("", drawings=drawings, alt=alt, caption=caption, ident=ident)
+
+
+def _size(svg: str) -> tuple[str, str]:
+    """Return the drawing's width and height in CSS pixels (matplotlib writes points)."""
+    width, height = (
+        float(re.search(rf'\b{name}="([\d.]+)pt"', svg).group(1)) for name in ("width", "height")
     )
-    markup = (
-        f'<figure class="portfolio-bench-figure" id="{ident}">\n{drawings}'
-        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>\n"
+    return f"{width * 4 / 3:.0f}", f"{height * 4 / 3:.0f}"
+
+
+def visit_chart_html(self, node: chart_figure) -> None:
+    """Write the drawings to ``_images/charts/`` and the ``<figure>`` that shows one."""
+    from sphinx.util.osutil import relative_uri
+
+    folder = Path(self.builder.outdir) / CHART_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    page = self.builder.get_target_uri(self.builder.current_docname)
+    alt = html.escape(node["alt"], quote=True)
+    boxes = []
+    for layout in LAYOUTS:
+        images = []
+        for mode in MODES:
+            svg = node["drawings"][f"{layout.name}-{mode}"]
+            name = f"{node['ident']}-{layout.name}-{mode}.svg"
+            path = folder / name
+            if not path.is_file() or path.read_text(encoding="utf-8") != svg:
+                path.write_text(svg, encoding="utf-8")
+            src = relative_uri(page, f"{CHART_FOLDER}/{name}")
+            width, height = _size(svg)
+            images.append(
+                f'<img class="portfolio-chart-{mode} only-{mode}" src="{src}" alt="{alt}" '
+                f'width="{width}" height="{height}" loading="lazy" decoding="async">'
+            )
+        boxes.append(
+            f'<div class="portfolio-bench-svg portfolio-bench-{layout.name}">'
+            + "".join(images)
+            + "</div>\n"
+        )
+    self.body.append(
+        f'<figure class="portfolio-bench-figure" id="{node["ident"]}">\n{"".join(boxes)}'
+        f"<figcaption>{html.escape(node['caption'])}</figcaption>\n</figure>\n"
     )
-    return nodes.raw("", markup, format="html")
+    raise nodes.SkipNode
 
 
-#: The charts' stylesheet: the colour variables per mode and the layout switch. The
-#: narrow drawing shows when the figure itself is under 40 rem wide (a container query),
-#: whatever the window's width.
+def skip_chart(self, node: chart_figure) -> None:
+    """Other builders (text, LaTeX, ...) leave the chart out."""
+    raise nodes.SkipNode
+
+
+#: Where the drawings go, under the output folder.
+CHART_FOLDER = "_images/charts"
+
+
+def setup(app) -> None:
+    """Register the chart node with its HTML writer (and a skip for other builders)."""
+    app.add_node(
+        chart_figure,
+        html=(visit_chart_html, None),
+        latex=(skip_chart, None),
+        text=(skip_chart, None),
+        man=(skip_chart, None),
+        texinfo=(skip_chart, None),
+    )
+
+
+#: The charts' stylesheet: the layout switch. The narrow drawing shows when the figure
+#: itself is under 40 rem wide (a container query), whatever the window's width. The
+#: colour mode is the theme's own switch: pydata-sphinx-theme shows an ``only-dark``
+#: image in dark mode only (and leaves it undimmed), an ``only-light`` one in light mode.
 CSS = """\
-html, html[data-theme="light"] {
-  --portfolio-chart-bg: #ffffff; --portfolio-chart-ink: #222832; --portfolio-chart-grid: #dddddd;
-  --portfolio-chart-c0: #1f77b4; --portfolio-chart-c1: #d95f02; --portfolio-chart-c2: #2ca02c;
-  --portfolio-chart-c3: #d62728; --portfolio-chart-c4: #9467bd; --portfolio-chart-c5: #8c564b;
-  --portfolio-chart-c6: #e377c2; --portfolio-chart-c7: #7f7f7f; --portfolio-chart-c8: #9a9b1c;
-  --portfolio-chart-c9: #17becf;
-}
-html[data-theme="dark"] {
-  --portfolio-chart-bg: transparent; --portfolio-chart-ink: #ced6dd;
-  --portfolio-chart-grid: #3a4048;
-  --portfolio-chart-c0: #6cb4f0; --portfolio-chart-c1: #ffa54f; --portfolio-chart-c2: #6bd66b;
-  --portfolio-chart-c3: #ff7b7b; --portfolio-chart-c4: #c3a6ec; --portfolio-chart-c5: #d0a594;
-  --portfolio-chart-c6: #f5a6dc; --portfolio-chart-c7: #b5b5b5; --portfolio-chart-c8: #dcdc50;
-  --portfolio-chart-c9: #5ad8e6;
-}
 .portfolio-bench-figure { container-type: inline-size; }
-.portfolio-bench-svg {
-  overflow-x: auto; border-radius: 4px; background: var(--portfolio-chart-bg);
-}
-.portfolio-bench-svg svg { display: block; max-width: 100%; height: auto; }
-.portfolio-bench-svg text { fill: var(--portfolio-chart-ink); }
+.portfolio-bench-svg { overflow-x: auto; border-radius: 4px; }
+.portfolio-bench-svg img { display: block; max-width: 100%; height: auto; }
+html[data-theme="light"] .portfolio-bench-svg { background: #ffffff; }
 .portfolio-bench-narrow { display: none; }
 @container (max-width: 40rem) {
   .portfolio-bench-wide { display: none; }

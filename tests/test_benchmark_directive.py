@@ -20,6 +20,7 @@ from portfolio.benchmarks import (
     validate_results,
     validate_slide_results,
 )
+from portfolio.charts import PALETTES
 
 ROOTS = Path(__file__).parent / "roots"
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,27 +93,62 @@ def test_good_results_render_one_table_per_problem_with_a_row_per_method(good_si
                 assert cells[1].startswith(method["status"]) and method["reason"] in cells[1]
 
 
+def _drawings(figure, html: Path) -> dict[str, BeautifulSoup]:
+    """Each image of a chart figure: its file (``layout-mode``) parsed as XML."""
+    found = {}
+    for img in figure.select("img"):
+        match = re.search(r"-(wide|narrow)-(light|dark)\.svg$", img["src"])
+        assert match, img["src"]
+        path = html / img["src"]
+        assert path.is_file(), f"chart image {img['src']} not written"
+        found[f"{match[1]}-{match[2]}"] = BeautifulSoup(path.read_text(), "xml")
+    return found
+
+
 def test_good_results_draw_memory_and_time_charts_with_alt_text_and_captions(good_site):
-    _, _, soup, data = good_site
+    _, html, soup, data = good_site
     figures = soup.select("figure.portfolio-bench-figure")
     assert len(figures) == 2
     names = {m["method"] for p in data["problems"] for m in p["methods"]}
     for figure, word in zip(figures, ("Memory", "Time"), strict=True):
-        svg = figure.find("svg")
-        assert svg["role"] == "img"
-        alt = svg["aria-label"]
-        assert all(name in alt for name in names)
+        # Four drawings (two layouts, two colour modes), lazily loaded, each with the alt
+        # text; the theme shows the colour mode's (only-light / only-dark).
+        images = figure.select("img")
+        assert len(images) == 4
+        for img in images:
+            assert all(name in img["alt"] for name in names)
+            assert img["loading"] == "lazy" and int(img["width"]) > 0
+            assert any(c in img["class"] for c in ("only-light", "only-dark"))
         assert figure.figcaption.get_text().startswith(word)
         assert "logarithmic" in figure.figcaption.get_text()
-        # every method is in the legend
-        text = svg.get_text(" ")
-        assert all(name in text for name in names)
-    # the two inline SVGs share no element id (duplicate ids break the page's a11y)
-    ids = [tag["id"] for tag in soup.select("svg [id]")]
-    assert len(ids) == len(set(ids))
-    # and every internal reference (clip paths, markers) still points at an element
-    refs = re.findall(r'(?:url\(|href=")#([^")]+)', "".join(str(f) for f in figures))
-    assert refs and set(refs) <= set(ids)
+        drawings = _drawings(figure, html)
+        assert sorted(drawings) == ["narrow-dark", "narrow-light", "wide-dark", "wide-light"]
+        for svg in drawings.values():
+            # every method is in the legend
+            text = svg.get_text(" ")
+            assert all(name in text for name in names)
+            # every internal reference (clip paths, markers) points at an element
+            ids = [tag["id"] for tag in svg.select("[id]")]
+            assert len(ids) == len(set(ids))
+            refs = re.findall(r'(?:url\(|href=")#([^")]+)', str(svg))
+            assert refs and set(refs) <= set(ids)
+    # No chart is inline: the page's HTML stays small.
+    assert soup.select("figure.portfolio-bench-figure svg") == []
+
+
+def test_dark_drawings_use_only_dark_mode_colours(good_site):
+    _, html, soup, _ = good_site
+    figure = soup.select_one("figure.portfolio-bench-figure")
+    drawings = _drawings(figure, html)
+    for name, svg in drawings.items():
+        mode = name.split("-")[1]
+        colours = set(re.findall(r"#[0-9a-f]{6}", str(svg)))
+        assert colours <= set(PALETTES[mode].values()), (
+            name,
+            colours - set(PALETTES[mode].values()),
+        )
+    # The dark drawing has no white face; the light one has.
+    assert "#ffffff" not in str(drawings["wide-dark"]) and "#ffffff" in str(drawings["wide-light"])
 
 
 def test_charts_are_the_same_on_every_build(good_results):
@@ -302,7 +338,7 @@ def slide_site(tmp_path_factory):
     proc = build(src, base / "html")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     soup = BeautifulSoup((base / "html" / "index.html").read_text(), "html.parser")
-    return soup, json.loads((src / "results.json").read_text())
+    return soup, json.loads((src / "results.json").read_text()), base / "html"
 
 
 @pytest.fixture()
@@ -311,7 +347,7 @@ def slide_results():
 
 
 def test_slide_results_render_provenance_config_and_a_row_per_trainer(slide_site):
-    soup, data = slide_site
+    soup, data, _ = slide_site
     prov = soup.select_one(".portfolio-bench-provenance").get_text(" ", strip=True)
     assert data["provenance"]["date"] in prov and data["provenance"]["git_commit"][:12] in prov
     assert "does not run while the site builds" in prov
@@ -340,13 +376,14 @@ def test_slide_results_render_provenance_config_and_a_row_per_trainer(slide_site
 
 
 def test_slide_results_chart_has_alt_text_caption_and_unique_ids(slide_site):
-    soup, data = slide_site
+    soup, data, html = slide_site
     (figure,) = soup.select("figure.portfolio-bench-figure")
-    svg = figure.find("svg")
-    assert svg["role"] == "img" and all(name in svg["aria-label"] for name in data["results"])
-    assert "4 GiB target" in svg.get_text(" ")
-    ids = [tag["id"] for tag in soup.select("svg [id]")]
-    assert len(ids) == len(set(ids))
+    for img in figure.select("img"):
+        assert all(name in img["alt"] for name in data["results"])
+    for svg in _drawings(figure, html).values():
+        assert "4 GiB target" in svg.get_text(" ")
+        ids = [tag["id"] for tag in svg.select("[id]")]
+        assert len(ids) == len(set(ids))
 
 
 def test_committed_slide_results_are_complete():

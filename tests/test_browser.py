@@ -52,25 +52,47 @@ MIN_CHART_TEXT_PX = 11
 #: line): narrower, a row grows a word per line, taller than its content needs.
 MIN_WRAPPING_CELL_PX = 160
 #: Every visible chart's text: its rendered size in CSS pixels (font size in the SVG's user
-#: units times the user-unit-to-screen scale), and which chart it is in.
-CHART_TEXT_SIZES = """() => [...document.querySelectorAll('.portfolio-bench-svg svg')]
-    .filter(svg => svg.checkVisibility())
-    .flatMap(svg => [...svg.querySelectorAll('text')].map(t => ({
-        figure: svg.closest('figure').id,
-        text: t.textContent.trim(),
-        px: parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a,
-    })))"""
-#: Every visible chart's colours as the browser paints them: the page behind it, the face
-#: of the figure (matplotlib's background patch, the first path) and its text.
-CHART_COLOURS = """() => [...document.querySelectorAll('.portfolio-bench-svg svg')]
-    .filter(svg => svg.checkVisibility())
-    .map(svg => ({
-        figure: svg.closest('figure').id,
-        page: getComputedStyle(document.body).backgroundColor,
-        box: getComputedStyle(svg.parentElement).backgroundColor,
-        face: getComputedStyle(svg.querySelector('path')).fill,
-        text: getComputedStyle(svg.querySelector('text')).fill,
-    }))"""
+#: units times the image's rendered width over its viewBox width), and which chart it is
+#: in. The charts are SVG images: each visible one's file is fetched and read.
+CHART_TEXT_SIZES = """async () => {
+    const found = [];
+    for (const img of document.querySelectorAll('.portfolio-bench-svg img')) {
+        if (!img.checkVisibility()) continue;
+        const text = await (await fetch(img.src)).text();
+        const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+        const scale = img.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        for (const t of svg.querySelectorAll('text')) {
+            const size = /font-size:\\s*([\\d.]+)px/.exec(t.getAttribute('style') || '');
+            found.push({
+                figure: img.closest('figure').id,
+                text: t.textContent.trim(),
+                px: (size ? parseFloat(size[1]) : NaN) * scale,
+            });
+        }
+    }
+    return found;
+}"""
+#: Every visible chart's colours: the page behind it, its box, and, from its SVG file,
+#: the face (matplotlib's background patch, the first path) and the text's fill.
+CHART_COLOURS = """async () => {
+    const found = [];
+    for (const img of document.querySelectorAll('.portfolio-bench-svg img')) {
+        if (!img.checkVisibility()) continue;
+        const text = await (await fetch(img.src)).text();
+        const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+        const fill = el => (/fill:\\s*([^;]+)/.exec(el.getAttribute('style') || '') || [])[1];
+        found.push({
+            figure: img.closest('figure').id,
+            src: img.getAttribute('src'),
+            page: getComputedStyle(document.body).backgroundColor,
+            box: getComputedStyle(img.parentElement).backgroundColor,
+            face: fill(svg.querySelector('path')) || 'none',
+            text: fill(svg.querySelector('text')) || 'black',
+            filter: getComputedStyle(img).filter,
+        });
+    }
+    return found;
+}"""
 #: Every visible table cell in the page's content: its width, the width its content would
 #: take on one line (measured on an invisible copy), and its row's height.
 TABLE_CELLS = """() => [...document.querySelectorAll('main table td')]
@@ -313,7 +335,12 @@ def test_axe_core_finds_no_violation_on_any_page(visits, mode, subtests):
 
 
 def _rgba(css: str) -> tuple[float, float, float, float]:
-    """Parse a computed colour, ``rgb(r, g, b)`` or ``rgba(r, g, b, a)``."""
+    """Parse a colour: ``rgb(r, g, b)``, ``rgba(r, g, b, a)``, ``#rrggbb`` or ``none``."""
+    css = css.strip()
+    if css == "none":
+        return 0.0, 0.0, 0.0, 0.0
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", css):
+        return (*(float(int(css[i : i + 2], 16)) for i in (1, 3, 5)), 1.0)
     values = [float(v) for v in re.findall(r"[\d.]+", css)]
     assert len(values) in (3, 4), f"not a computed colour: {css!r}"
     r, g, b = values[:3]
@@ -347,9 +374,12 @@ def test_charts_take_the_colours_of_the_readers_mode(visits, mode, subtests):
                 # page (a transparent face lets the page's colour through).
                 face = chart["face"] if _rgba(chart["face"])[3] > 0 else chart["page"]
                 if mode == "dark":
-                    # No bright slab on a dark page.
+                    # No bright slab on a dark page, and the theme does not dim the chart.
                     assert _luminance(face) < 0.1, f"{page}: chart face {face} in dark mode"
                     assert _rgba(chart["box"])[3] == 0 or _luminance(chart["box"]) < 0.1
+                    assert chart["filter"] == "none", f"{page}: {chart['src']} is filtered"
+                # The drawing shown is the one made for this mode.
+                assert chart["src"].endswith(f"-{mode}.svg"), chart["src"]
                 contrast = _contrast(chart["text"], face)
                 assert contrast >= 4.5, (
                     f"{page} [{mode}]: chart text {chart['text']} on {face}: {contrast:.1f}:1"
