@@ -1,30 +1,31 @@
-"""Each page links only the stylesheets its content uses.
+"""Fewer stylesheets in each page's ``<head>``: the ones its content uses, most in one file.
 
-Every stylesheet in ``<head>`` blocks the first paint: on a phone over a slow link,
-Lighthouse counted nine on every page, and the largest (MyST-NB's 43 kB, Pygments'
-13 kB) styled nothing on most of them. Sphinx and its extensions register their
-stylesheets for every page; this hook, at ``html-page-context``, drops from a page's
-list each one whose markup the page's body does not contain:
+Every stylesheet in ``<head>`` blocks the first paint. On a phone over a slow link
+Lighthouse counted nine on every page; the largest (MyST-NB's 43 kB, Pygments' 13 kB)
+styled nothing on most of them, and each small one cost a request of its own. Sphinx and
+its extensions register their stylesheets for every page; this hook, at
+``html-page-context``, changes a page's list in two ways:
 
-========================  =======================================================
-stylesheet                kept when the body contains
-========================  =======================================================
-``mystnb.*.css``          an executed cell (``class="cell``) or a glued output
-``pygments.css``          highlighted code (``class="highlight``)
-``copybutton.css``        highlighted code (its button sits on code blocks)
-``sphinx-design*.css``    a sphinx-design component (``sd-``)
-``portfolio-benchmarks``  a benchmark table or chart (``portfolio-bench``)
-========================  =======================================================
+- it drops a large stylesheet whose markup the page's body does not contain:
 
-Any other stylesheet (the theme's, the site's own ``portfolio.css``) is kept. The body
-is the page's rendered content; the theme's header, sidebars and footer use only the
-theme's stylesheet. The search page is left alone: its results are drawn by script.
+  ==================  =====================================================
+  stylesheet          kept when the body contains
+  ==================  =====================================================
+  ``mystnb.*.css``    an executed cell (``class="cell``) or a glued output
+  ``pygments.css``    highlighted code (``class="highlight``)
+  ==================  =====================================================
 
-The portfolio's own small stylesheets (the extension's ``portfolio-data.css`` and
-``portfolio-benchmarks.css`` and the site's ``portfolio.css``, about 8 kB together) are
-one request, not three: before the first page is written they are joined, in that
-order, into ``_static/portfolio-bundle.css``, which each page links in their place,
-after the theme's and sphinx-design's stylesheets.
+- it links the small ones nearly every page uses (sphinx-copybutton's and
+  sphinx-design's as those packages ship them, then the extension's
+  ``portfolio-data.css`` and ``portfolio-benchmarks.css`` and the site's
+  ``portfolio.css``: about 12 kB gzipped) as one file, ``_static/portfolio-bundle.css``,
+  in their place and in that order. The bundle is written before the first page that
+  links it, so Sphinx versions its address by checksum as it does every stylesheet, and
+  again after the build (an edit to ``portfolio.css`` alone rewrites no page).
+
+Any other stylesheet (the theme's own) is kept. The body is the page's rendered content;
+the theme's header, sidebars and footer use only the theme's stylesheet. The search page
+is left alone: its results are drawn by script.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ from sphinx.application import Sphinx
 NEEDS = (
     (re.compile(r"(^|/)mystnb\.[0-9a-f]*\.?css$"), ('class="cell', "cell_output", "mystnb")),
     (re.compile(r"(^|/)pygments\.css$"), ('class="highlight',)),
-    (re.compile(r"(^|/)copybutton\.css$"), ('class="highlight',)),
-    (re.compile(r"(^|/)sphinx-design[.\w]*\.css$"), ("sd-",)),
-    (re.compile(r"(^|/)portfolio-benchmarks\.css$"), ("portfolio-bench",)),
 )
-#: The portfolio's stylesheets, joined in this order into BUNDLE.
-BUNDLED = ("portfolio-data.css", "portfolio-benchmarks.css", "portfolio.css")
+#: The small stylesheets nearly every page uses, joined in this order into BUNDLE:
+#: sphinx-copybutton's and sphinx-design's (as those packages ship them), then the
+#: portfolio's own.
+BUNDLED = (
+    "copybutton.css",
+    "sphinx-design.min.css",
+    "portfolio-data.css",
+    "portfolio-benchmarks.css",
+    "portfolio.css",
+)
 BUNDLE = "portfolio-bundle.css"
 #: Pages whose content is drawn in the browser, so the body says nothing of what it uses.
 SCRIPTED_PAGES = {"search"}
@@ -76,16 +82,19 @@ def prune_stylesheets(app: Sphinx, pagename: str, templatename: str, context: di
 
 
 def _sources(app: Sphinx) -> dict[str, str]:
-    """Return the text of each bundled stylesheet, from where the build copies or writes it."""
-    from . import STATIC
+    """Return the text of each bundled stylesheet, from where the build copies or writes it.
+
+    A file in a later ``html_static_path`` folder wins, as it does when Sphinx copies
+    them; the benchmark directives' stylesheet is written by the build, from its text.
+    """
     from .benchmarks import STYLESHEET
 
-    found = {"portfolio-data.css": (STATIC / "portfolio-data.css").read_text("utf-8")}
-    found["portfolio-benchmarks.css"] = STYLESHEET
+    found = {"portfolio-benchmarks.css": STYLESHEET}
     for folder in app.config.html_static_path:
-        path = app.confdir / folder / "portfolio.css"
-        if path.is_file():
-            found["portfolio.css"] = path.read_text("utf-8")
+        for name in BUNDLED:
+            path = app.confdir / folder / name
+            if path.is_file():
+                found[name] = path.read_text("utf-8")
     return found
 
 

@@ -182,3 +182,40 @@ def test_the_site_reads_as_a_personal_site_not_documentation(site):
     when = f"{calendar.month_name[int(month)]} {year}"
     as_of = home.select_one(".portfolio-as-of")
     assert as_of is not None and as_of.get_text(" ", strip=True).startswith(f"As of {when}:")
+
+
+def _stylesheets(page: BeautifulSoup) -> list[str]:
+    return [
+        link["href"].split("?", 1)[0].rsplit("/", 1)[-1]
+        for link in page.find_all("link", rel="stylesheet")
+    ]
+
+
+def test_each_page_links_only_the_stylesheets_it_uses(site):
+    pages = [p.relative_to(site.html).as_posix() for p in site.html.rglob("*.html")]
+    assert len(pages) > 10
+    for page in pages:
+        if page in ("search.html",) or page.startswith(("_", "jupyter_execute")):
+            continue
+        html = soup(site, page)
+        sheets = _stylesheets(html)
+        body = str(html.select_one("article") or html.body)
+        # The theme's two, then the page's own: MyST-NB's only with executed cells,
+        # Pygments' only with highlighted code, and the one bundle of the small ones.
+        assert sheets[:2] == ["theme.css", "pydata-sphinx-theme.css"], (page, sheets)
+        assert any(s.startswith("mystnb") for s in sheets) == ('class="cell' in body), page
+        assert ("pygments.css" in sheets) == ('class="highlight' in body), page
+        assert sheets[-1] == "portfolio-bundle.css", (page, sheets)
+        assert not {"copybutton.css", "sphinx-design.min.css", "portfolio.css"} & set(sheets)
+        assert len(sheets) <= 5, (page, sheets)
+
+
+def test_the_stylesheet_bundle_holds_each_small_stylesheet_whole(site):
+    bundle = (site.html / "_static" / "portfolio-bundle.css").read_text(encoding="utf-8")
+    site_css = (ROOT / "_static" / "portfolio.css").read_text(encoding="utf-8")
+    assert site_css in bundle
+    for name in ("copybutton.css", "sphinx-design.min.css", "portfolio-data.css"):
+        copied = (site.html / "_static" / name).read_text(encoding="utf-8")
+        assert copied in bundle, f"{name} is not in the bundle as the build copies it"
+    # In cascade order: the packages' rules first, the site's own last.
+    assert bundle.index("/* sphinx-design.min.css */") < bundle.index("/* portfolio.css */")
