@@ -53,9 +53,10 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from .charts import CSS as CHART_CSS
-from .charts import SLIDE_PREDICTION_WAYS, SLIDE_WAY_NAMES, chart_svg, figure_node
+from .charts import SLIDE_PREDICTION_WAYS, SLIDE_WAY_NAMES, chart_svg, figure_node, slide_chart_svg
+from .charts import is_number as _is_number
+from .charts import mean as _mean
 from .charts import setup as setup_charts
-from .charts import slide_chart_svg as slide_chart_svg
 from .errors import PortfolioStop, stop_build
 
 logger = logging.getLogger(__name__)
@@ -190,10 +191,6 @@ def validate_results(data, rel: str) -> list[str]:
     return out
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def load_results(path: Path, rel: str, validate=None) -> dict:
     """Read and validate a results file; raise :class:`BenchmarkResultsError` on any problem.
 
@@ -291,21 +288,6 @@ def _row(cells: list[str]) -> nodes.row:
         entry += nodes.paragraph(str(value), str(value))
         row += entry
     return row
-
-
-# -- charts -------------------------------------------------------------------------------
-
-
-def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
-    """Per method, the (K, value) points of the problems where it finished."""
-    out: dict[str, list[tuple[int, float]]] = {}
-    for prob in sorted(problems, key=lambda p: p["n_classes"]):
-        for row in prob["methods"]:
-            points = out.setdefault(row["method"], [])
-            value = row.get(field)
-            if row["status"] == "ok" and _is_number(value) and value > 0:
-                points.append((prob["n_classes"], float(value)))
-    return out
 
 
 def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
@@ -677,10 +659,6 @@ def slide_prediction_table(data: dict) -> nodes.table:
     return _table(
         "Prediction of the top class: examples per second and P@1 of each way", head, rows
     )
-
-
-def _mean(values) -> float:
-    return sum(values) / len(values)
 
 
 class SlideBenchmarkDirective(SphinxDirective):

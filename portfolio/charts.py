@@ -81,35 +81,29 @@ _TAB10 = (
     "#17becf",
 )
 _ROLES.update({hex_: f"c{i}" for i, hex_ in enumerate(_TAB10)})
+
+
 #: Each colour mode's colour for each role. Dark mode's series are lighter, for contrast
 #: on the theme's near-black background; its face is transparent (the page shows).
+def _palette(bg: str, ink: str, grid: str, series: tuple[str, ...]) -> dict[str, str]:
+    return {"bg": bg, "ink": ink, "grid": grid, **{f"c{i}": c for i, c in enumerate(series)}}
+
+
 PALETTES = {
-    "light": {
-        "bg": "#ffffff",
-        "ink": "#222832",
-        "grid": "#dddddd",
-        **dict(
-            zip(
-                (f"c{i}" for i in range(10)),
-                ("#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd")
-                + ("#8c564b", "#e377c2", "#7f7f7f", "#9a9b1c", "#17becf"),
-                strict=True,
-            )
-        ),
-    },
-    "dark": {
-        "bg": "none",
-        "ink": "#ced6dd",
-        "grid": "#3a4048",
-        **dict(
-            zip(
-                (f"c{i}" for i in range(10)),
-                ("#6cb4f0", "#ffa54f", "#6bd66b", "#ff7b7b", "#c3a6ec")
-                + ("#d0a594", "#f5a6dc", "#b5b5b5", "#dcdc50", "#5ad8e6"),
-                strict=True,
-            )
-        ),
-    },
+    "light": _palette(
+        "#ffffff",
+        "#222832",
+        "#dddddd",
+        ("#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd")
+        + ("#8c564b", "#e377c2", "#7f7f7f", "#9a9b1c", "#17becf"),
+    ),
+    "dark": _palette(
+        "none",
+        "#ced6dd",
+        "#3a4048",
+        ("#6cb4f0", "#ffa54f", "#6bd66b", "#ff7b7b", "#c3a6ec")
+        + ("#d0a594", "#f5a6dc", "#b5b5b5", "#dcdc50", "#5ad8e6"),
+    ),
 }
 MODES = tuple(PALETTES)
 
@@ -186,8 +180,9 @@ def _plain(value: float, _pos=None) -> str:
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def is_number(value) -> bool:
+    """Return whether a results value is a finite number (a bool is not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
@@ -197,7 +192,7 @@ def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float
         for row in prob["methods"]:
             points = out.setdefault(row["method"], [])
             value = row.get(field)
-            if row["status"] == "ok" and _is_number(value) and value > 0:
+            if row["status"] == "ok" and is_number(value) and value > 0:
                 points.append((prob["n_classes"], float(value)))
     return out
 
@@ -285,7 +280,8 @@ def chart_svg(problems: list[dict], panels, salt: str, layout: Layout = WIDE) ->
         return _svg_text(fig, salt, layout)
 
 
-def _mean(values) -> float:
+def mean(values) -> float:
+    """Return the arithmetic mean of a non-empty sequence."""
     return sum(values) / len(values)
 
 
@@ -303,7 +299,7 @@ def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
         fig, (ax_t, ax_m, ax_p) = _figure(3, layout, 11.5)
         sep = "\n" if layout.stacked else " "
         ypos = list(range(len(names)))[::-1]
-        per_epoch = [_mean(results[n]["epoch_seconds"]) for n in names]
+        per_epoch = [mean(results[n]["epoch_seconds"]) for n in names]
         peak = [results[n]["peak_rss_bytes"] / 2**20 for n in names]
         # Time: a dot per trainer on a logarithmic axis, with a stem from the left edge.
         low = min(per_epoch) / 2

@@ -51,48 +51,56 @@ MIN_CHART_TEXT_PX = 11
 #: A table cell whose text wraps must be at least this wide (or as wide as its text on one
 #: line): narrower, a row grows a word per line, taller than its content needs.
 MIN_WRAPPING_CELL_PX = 160
-#: Every visible chart's text: its rendered size in CSS pixels (font size in the SVG's user
-#: units times the image's rendered width over its viewBox width), and which chart it is
-#: in. The charts are SVG images: each visible one's file is fetched and read.
-CHART_TEXT_SIZES = """async () => {
+#: The charts are SVG images: a function, for the scripts below, that fetches and parses
+#: the file of each visible one, returning [image, SVG root] pairs.
+_VISIBLE_DRAWINGS = """
+async function visibleDrawings() {
     const found = [];
     for (const img of document.querySelectorAll('.portfolio-bench-svg img')) {
         if (!img.checkVisibility()) continue;
         const text = await (await fetch(img.src)).text();
-        const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+        found.push([img, new DOMParser().parseFromString(text, 'image/svg+xml').documentElement]);
+    }
+    return found;
+}
+"""
+#: Every visible chart's text: its rendered size in CSS pixels (font size in the SVG's user
+#: units times the image's rendered width over its viewBox width), and which chart it is in.
+CHART_TEXT_SIZES = (
+    "async () => {"
+    + _VISIBLE_DRAWINGS
+    + """
+    return (await visibleDrawings()).flatMap(([img, svg]) => {
         const scale = img.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-        for (const t of svg.querySelectorAll('text')) {
+        return [...svg.querySelectorAll('text')].map(t => {
             const size = /font-size:\\s*([\\d.]+)px/.exec(t.getAttribute('style') || '');
-            found.push({
+            return {
                 figure: img.closest('figure').id,
                 text: t.textContent.trim(),
                 px: (size ? parseFloat(size[1]) : NaN) * scale,
-            });
-        }
-    }
-    return found;
+            };
+        });
+    });
 }"""
+)
 #: Every visible chart's colours: the page behind it, its box, and, from its SVG file,
 #: the face (matplotlib's background patch, the first path) and the text's fill.
-CHART_COLOURS = """async () => {
-    const found = [];
-    for (const img of document.querySelectorAll('.portfolio-bench-svg img')) {
-        if (!img.checkVisibility()) continue;
-        const text = await (await fetch(img.src)).text();
-        const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
-        const fill = el => (/fill:\\s*([^;]+)/.exec(el.getAttribute('style') || '') || [])[1];
-        found.push({
-            figure: img.closest('figure').id,
-            src: img.getAttribute('src'),
-            page: getComputedStyle(document.body).backgroundColor,
-            box: getComputedStyle(img.parentElement).backgroundColor,
-            face: fill(svg.querySelector('path')) || 'none',
-            text: fill(svg.querySelector('text')) || 'black',
-            filter: getComputedStyle(img).filter,
-        });
-    }
-    return found;
+CHART_COLOURS = (
+    "async () => {"
+    + _VISIBLE_DRAWINGS
+    + """
+    const fill = el => (/fill:\\s*([^;]+)/.exec(el.getAttribute('style') || '') || [])[1];
+    return (await visibleDrawings()).map(([img, svg]) => ({
+        figure: img.closest('figure').id,
+        src: img.getAttribute('src'),
+        page: getComputedStyle(document.body).backgroundColor,
+        box: getComputedStyle(img.parentElement).backgroundColor,
+        face: fill(svg.querySelector('path')) || 'none',
+        text: fill(svg.querySelector('text')) || 'black',
+        filter: getComputedStyle(img).filter,
+    }));
 }"""
+)
 #: Every visible table cell in the page's content: its width, the width its content would
 #: take on one line (measured on an invisible copy), and its row's height.
 TABLE_CELLS = """() => [...document.querySelectorAll('main table td')]
