@@ -19,11 +19,10 @@ worker's process tree, configured and observed threads. Results go to
 
 Methods
 -------
-``mach-R{R}-B{B}``  our MACH (:class:`rushml.mach.MACHClassifier`), a few R x B settings,
-                    weights dense (float32).
-``mach-R{R}-B{B}-pruned``
-                    the same, compact: each repetition pruned as soon as it is trained
-                    (``prune_threshold``, default 0.1) and stored sparse in float16.
+``mach``            our MACH (:class:`rushml.mach.MACHClassifier`) at the recommended
+                    setting (:data:`MACH_RECOMMENDED`), trained on every label of a row.
+``mach-R{R}-B{B}…``  other settings given with ``--mach RxB[:key=value,...]``, e.g.
+                    ``--mach 4x256 8x512:n_epochs=3,prune_threshold=0.1``.
 ``omikuji``         omikuji's default hyper-parameters (Parabel-like: 3 balanced
                     2-means label trees, linear node classifiers).
 ``napkinxc-plt``    napkinXC's probabilistic label tree, default settings.
@@ -33,8 +32,18 @@ Methods
                     from ``benchmarks/requirements-pecos.txt``; without it the
                     method is reported skipped, with the reason.
 
+Generated problems are multi-label and come from two label laws (``--laws``):
+``independent`` (:func:`rushml.multilabel.make_extreme_multilabel`: labels drawn
+independently from one power law, each with its own features) and ``topical``
+(:func:`rushml.multilabel.make_topical_multilabel`: labels in topics that co-occur
+and share features). Their training rows grow with K (:func:`scaled_rows`: 100,000
+at the Amazon-670K size) unless ``--n-train`` is given; ``--laws single`` gives the
+old single-label problems of :func:`rushml.datasets.make_extreme_classification`.
+
 Run ``python benchmarks/bench_peers.py --quick`` for a smoke run, or e.g.
-``python benchmarks/bench_peers.py --sizes 1e4 1e5 670k --n-train 20000``.
+``python benchmarks/bench_peers.py --sizes 1e4 1e5 670k``, or on the repository's
+files ``python benchmarks/bench_peers.py --methods mach omikuji --xc-train F --xc-test G``
+(two files each for the two-file layout: ``--xc-train X.txt Y.txt``).
 """
 
 from __future__ import annotations
@@ -91,33 +100,59 @@ PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "python", "versions", "git_commit"
 # -- the methods ---------------------------------------------------------------------------
 
 
-def default_methods(mach_settings, compact_settings=(), prune_threshold=0.1) -> list[dict]:
+#: The MACH setting run as method ``mach``: every label of a row, B sigmoid outputs per
+#: repetition. Chosen with ``benchmarks/tune_mach.py`` on problems that are not reported
+#: (other seeds; results in ``results/mach-tuning.json``).
+MACH_RECOMMENDED = {
+    "n_repetitions": 8,
+    "n_buckets": 512,
+    "n_epochs": 3,
+    "learning_rate": 2.0,
+    "loss": "sigmoid",
+    "prune_threshold": None,
+    "weight_dtype": "float16",
+}
+_MACH_KEYS = {  # parameter: (type, short name in a method name)
+    "n_epochs": (int, "e"),
+    "learning_rate": (float, "lr"),
+    "loss": (str, ""),
+    "prune_threshold": (float, "p"),
+    "weight_dtype": (str, ""),
+}
+
+
+def parse_mach_setting(text: str) -> dict:
+    """``"8x512:n_epochs=3,prune_threshold=0.1"`` -> the method's table entry.
+
+    Unnamed parameters take the recommended setting's values.
+    """
+    head, _, rest = text.partition(":")
+    try:
+        r, b = (int(v) for v in head.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--mach {text!r}: expected RxB[:key=value,...], e.g. 8x512") from None
+    params = {**MACH_RECOMMENDED, "n_repetitions": r, "n_buckets": b}
+    name = f"mach-R{r}-B{b}"
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        if key not in _MACH_KEYS:
+            raise SystemExit(
+                f"--mach {text!r}: unknown parameter {key!r} (one of {list(_MACH_KEYS)})"
+            )
+        kind, short = _MACH_KEYS[key]
+        params[key] = None if value == "none" else kind(value)
+        name += f"-{short}{value}"
+    return {"method": name, "family": "mach", "params": params}
+
+
+def default_methods(mach_settings=()) -> list[dict]:
     """The method table: name, family and keyword parameters of each worker.
 
-    ``mach_settings`` are (R, B) pairs trained with dense float32 weights,
-    ``compact_settings`` pairs pruned at ``prune_threshold`` and stored in float16.
+    ``mach`` (the recommended setting) first, then any ``mach_settings`` strings
+    (see :func:`parse_mach_setting`), then the peers.
     """
-    methods = [
-        {
-            "method": f"mach-R{r}-B{b}",
-            "family": "mach",
-            "params": {"n_repetitions": r, "n_buckets": b},
-        }
-        for r, b in mach_settings
-    ]
-    methods += [
-        {
-            "method": f"mach-R{r}-B{b}-pruned",
-            "family": "mach",
-            "params": {
-                "n_repetitions": r,
-                "n_buckets": b,
-                "prune_threshold": prune_threshold,
-                "weight_dtype": "float16",
-            },
-        }
-        for r, b in compact_settings
-    ]
+    methods = [{"method": "mach", "family": "mach", "params": dict(MACH_RECOMMENDED)}]
+    methods += [parse_mach_setting(t) for t in mach_settings]
     methods += [
         {
             "method": "omikuji",
@@ -206,17 +241,42 @@ def indicator(y, n_labels: int) -> sp.csr_matrix:
     )
 
 
-def generated_problem(n_classes: int, n_features: int, n_train: int, n_test: int, seed: int):
-    """A seeded single-label problem from :func:`rushml.datasets.make_extreme_classification`."""
-    from rushml.datasets import make_extreme_classification, train_test_split
+LAWS = ("independent", "topical", "single")
 
-    X, y = make_extreme_classification(
-        n_train + n_test, n_features=n_features, n_classes=n_classes, random_state=seed
-    )
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=n_test / (n_train + n_test), random_state=seed
-    )
-    return X_tr, indicator(y_tr, n_classes), X_te, indicator(y_te, n_classes)
+
+def scaled_rows(n_classes: int) -> int:
+    """Training rows of a generated problem with K labels: ``100,000 * sqrt(K / 670,091)``.
+
+    At least 10,000: 12,216 at K = 10^4, 38,631 at 10^5, 100,000 at Amazon-670K's size.
+    """
+    return max(10_000, round(100_000 * (n_classes / AMAZON_670K["n_classes"]) ** 0.5))
+
+
+def generated_problem(
+    n_classes: int, n_features: int, n_train: int, n_test: int, seed: int, law: str = "independent"
+):
+    """Return a seeded problem of one label law: ``(X_train, Y_train, X_test, Y_test)``."""
+    from rushml.datasets import make_extreme_classification
+    from rushml.multilabel import make_extreme_multilabel, make_topical_multilabel
+
+    n = n_train + n_test
+    if law == "independent":
+        X, Y = make_extreme_multilabel(
+            n, n_features=n_features, n_classes=n_classes, random_state=seed
+        )
+    elif law == "topical":
+        X, Y = make_topical_multilabel(
+            n, n_features=n_features, n_classes=n_classes, random_state=seed
+        )
+    elif law == "single":
+        X, y = make_extreme_classification(
+            n, n_features=n_features, n_classes=n_classes, random_state=seed
+        )
+        Y = indicator(y, n_classes)
+    else:
+        raise ValueError(f"unknown law {law!r}: one of {LAWS}")
+    # The rows are drawn independently, so the first n_train are a random split.
+    return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
 
 
 def parse_size(text: str) -> int:
@@ -250,41 +310,21 @@ def _train_predict_mach(data, params, threads, model_dir: Path):
     from joblib import parallel_config
 
     from rushml.mach import MACHClassifier
-    from rushml.xc_io import first_labels
 
-    X, y = first_labels(data["X_train"], data["Y_train"])  # MACH is single-label: first label
-    storage = {
-        "prune_threshold": params.get("prune_threshold"),
-        "weight_dtype": params.get("weight_dtype", "float32"),
-    }
-    clf = MACHClassifier(
-        n_repetitions=params["n_repetitions"],
-        n_buckets=params["n_buckets"],
-        n_classes=data["n_labels"],
-        n_jobs=threads,
-        random_state=0,
-        **storage,
-    )
+    X, Y = data["X_train"], data["Y_train"]  # every label of every row
+    clf = MACHClassifier(**params, n_classes=data["n_labels"], n_jobs=threads, random_state=0)
     # Compile the Numba kernels first (cached on disk after the first run), so that the
     # timings below measure training and prediction, not the one-off JIT compilation.
-    warm = MACHClassifier(
-        n_repetitions=1,
-        n_buckets=2,
-        n_classes=data["n_labels"],
-        n_epochs=1,
-        random_state=0,
-        **storage,
-    ).fit(X[:64], y[:64])
+    warm = MACHClassifier(**{**params, "n_repetitions": 1, "n_buckets": 2, "n_epochs": 1})
+    labelled = np.flatnonzero(np.diff(Y.indptr))[:64]
+    warm.set_params(n_classes=data["n_labels"], random_state=0).fit(X[labelled], Y[labelled])
     warm.predict_topk(data["X_test"][:2], k=TOP_K)
     t0 = time.perf_counter()
-    with parallel_config(backend="threading"):  # the SGD kernel releases the GIL
-        clf.fit(X, y)
+    with parallel_config(backend="threading"):  # the SGD kernels release the GIL
+        clf.fit(X, Y)
     train_s = time.perf_counter() - t0
-    if hasattr(clf, "save"):
-        clf.save(model_dir / "model")
-    else:
-        with open(model_dir / "model.pkl", "wb") as f:
-            pickle.dump(clf, f, protocol=5)
+    with open(model_dir / "model.pkl", "wb") as f:
+        pickle.dump(clf, f, protocol=5)
     t0 = time.perf_counter()
     topk = clf.predict_topk(data["X_test"], k=TOP_K)
     predict_s = time.perf_counter() - t0
@@ -702,7 +742,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="one tiny problem (K=1000), for a smoke run"
     )
     p.add_argument(
-        "--n-train", type=int, default=20_000, help="training rows of each generated problem"
+        "--laws",
+        nargs="+",
+        default=["independent", "topical"],
+        choices=LAWS,
+        help="label laws of the generated problems (one problem per law and size)",
+    )
+    p.add_argument(
+        "--n-train",
+        type=int,
+        default=None,
+        help="training rows of each generated problem (default: scaled_rows(K))",
     )
     p.add_argument("--n-test", type=int, default=2_000, help="test rows of each generated problem")
     p.add_argument(
@@ -712,26 +762,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="feature columns of the generated problems",
     )
     p.add_argument(
-        "--xc-train", type=Path, help="an Extreme Classification Repository training file"
+        "--xc-train",
+        type=Path,
+        nargs="+",
+        help="an Extreme Classification Repository training file (or its features and labels)",
     )
-    p.add_argument("--xc-test", type=Path, help="its test file (required with --xc-train)")
+    p.add_argument("--xc-test", type=Path, nargs="+", help="its test file(s), with --xc-train")
     p.add_argument(
         "--max-test", type=int, default=None, help="score only the first N test rows of --xc-test"
     )
     p.add_argument(
-        "--mach", nargs="+", default=["4x256", "8x512"], help="MACH settings RxB, dense weights"
-    )
-    p.add_argument(
-        "--mach-pruned",
+        "--mach",
         nargs="*",
-        default=["4x256", "8x32"],
-        help="MACH settings RxB pruned at --prune-threshold and stored in float16",
-    )
-    p.add_argument(
-        "--prune-threshold",
-        type=float,
-        default=0.1,
-        help="prune_threshold of the --mach-pruned settings",
+        default=[],
+        help="MACH settings beside the recommended one: RxB[:key=value,...], keys "
+        + ", ".join(_MACH_KEYS),
     )
     p.add_argument("--methods", nargs="+", default=None, help="run only these method names")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads per method")
@@ -771,40 +816,46 @@ def problems_from_args(args) -> list[dict]:
     if args.xc_train or args.xc_test:
         if not (args.xc_train and args.xc_test):
             raise SystemExit("--xc-train and --xc-test go together")
+        for files in (args.xc_train, args.xc_test):
+            if len(files) > 2:
+                raise SystemExit("--xc-train and --xc-test take one file, or features and labels")
         return [{"kind": "xc", "train": args.xc_train, "test": args.xc_test}]
     if args.quick:
         return [
             {
                 "kind": "generated",
+                "law": "independent",
                 "n_classes": 1000,
                 "n_features": 2000,
                 "n_train": 2000,
                 "n_test": 300,
             }
         ]
-    out = []
-    for size in args.sizes:
-        out.append(
-            {
-                "kind": "generated",
-                "n_classes": parse_size(size),
-                "n_features": args.n_features,
-                "n_train": args.n_train,
-                "n_test": args.n_test,
-            }
-        )
-    return out
+    return [
+        {
+            "kind": "generated",
+            "law": law,
+            "n_classes": parse_size(size),
+            "n_features": args.n_features,
+            "n_train": args.n_train or scaled_rows(parse_size(size)),
+            "n_test": args.n_test,
+        }
+        for size in args.sizes
+        for law in args.laws
+    ]
 
 
 def run(args, argv) -> dict:
     if args.pecos_venv:
         make_pecos_venv()
 
-    def settings(texts):
-        return [tuple(int(v) for v in t.lower().split("x")) for t in texts]
-
-    methods = default_methods(settings(args.mach), settings(args.mach_pruned), args.prune_threshold)
+    methods = default_methods(args.mach)
     if args.methods:
+        unknown = set(args.methods) - {m["method"] for m in methods}
+        if unknown:
+            raise SystemExit(
+                f"--methods: unknown {sorted(unknown)}; known: {[m['method'] for m in methods]}"
+            )
         methods = [m for m in methods if m["method"] in set(args.methods)]
     mem_cap = int(args.mem_cap * 2**30)
     report = {"benchmark": "peers", "provenance": provenance(argv), "problems": []}
@@ -814,32 +865,43 @@ def run(args, argv) -> dict:
             if prob["kind"] == "xc":
                 from rushml.xc_io import read_xc
 
-                X_tr, Y_tr = read_xc(prob["train"])
-                X_te, Y_te = read_xc(prob["test"])
+                X_tr, Y_tr = read_xc(*prob["train"])
+                X_te, Y_te = read_xc(*prob["test"])
                 if args.max_test:
                     X_te, Y_te = X_te[: args.max_test], Y_te[: args.max_test]
                 n_labels = max(Y_tr.shape[1], Y_te.shape[1])
                 d = max(X_tr.shape[1], X_te.shape[1])
                 X_tr.resize((X_tr.shape[0], d)), X_te.resize((X_te.shape[0], d))
                 Y_tr.resize((Y_tr.shape[0], n_labels)), Y_te.resize((Y_te.shape[0], n_labels))
-                name = prob["train"].name
+                name = " + ".join(f.name for f in prob["train"])
                 desc = (
                     "Extreme Classification Repository files "
-                    f"{prob['train'].name} / {prob['test'].name}"
+                    f"{name} / {' + '.join(f.name for f in prob['test'])}"
                 )
             else:
                 n_labels = prob["n_classes"]
                 X_tr, Y_tr, X_te, Y_te = generated_problem(
-                    n_labels, prob["n_features"], prob["n_train"], prob["n_test"], args.seed
+                    n_labels,
+                    prob["n_features"],
+                    prob["n_train"],
+                    prob["n_test"],
+                    args.seed,
+                    prob["law"],
                 )
-                name = f"K={n_labels:,}"
-                desc = "generated by rushml.datasets.make_extreme_classification"
+                name = f"{prob['law']}, K={n_labels:,}"
+                source = {
+                    "independent": "rushml.multilabel.make_extreme_multilabel",
+                    "topical": "rushml.multilabel.make_topical_multilabel",
+                    "single": "rushml.datasets.make_extreme_classification (one label per row)",
+                }[prob["law"]]
+                desc = f"{prob['law']} labels, generated by {source} (seed {args.seed})"
             save_problem(folder, X_tr, Y_tr, X_te, n_labels)
             entry = {
                 "name": name,
                 "description": (
                     f"{desc}: {X_tr.shape[0]:,} training and {X_te.shape[0]:,} test rows, "
-                    f"{X_tr.shape[1]:,} features, {n_labels:,} labels."
+                    f"{X_tr.shape[1]:,} features, {n_labels:,} labels, "
+                    f"{Y_tr.nnz / max(Y_tr.shape[0], 1):.2f} labels per training row."
                 ),
                 "n_classes": int(n_labels),
                 "n_features": int(X_tr.shape[1]),

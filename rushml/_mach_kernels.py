@@ -1,8 +1,12 @@
 """Compiled (Numba) kernels behind :mod:`rushml.mach`.
 
 Private: call them through :class:`rushml.mach.SoftmaxRegression` and
-:class:`rushml.mach.MACHClassifier`. Plain-NumPy references of each kernel live in
-``tests/test_mach.py`` and the tests compare the two.
+:class:`rushml.mach.MACHClassifier`. The SGD epochs train one B-way model on one
+target per sample (:func:`softmax_sgd_epoch`) or on a set of targets per sample
+given in CSR form (``t_indptr``, ``t_buckets``, ``t_weights``): a soft target under
+the softmax, a multi-hot target under B sigmoids. Plain-NumPy references of the
+kernels live in ``tests/test_mach.py`` and ``tests/test_multilabel.py``, and the tests
+compare the two.
 """
 
 from __future__ import annotations
@@ -75,41 +79,81 @@ def softmax_sgd_epoch(indptr, indices, data, targets, order, W, bias, lr):  # pr
     return loss
 
 
-@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
-def softmax_sgd_epoch_multi(
-    indptr, indices, data, t_indptr, t_indices, order, W, bias, lr
+@njit(cache=True, fastmath=True, nogil=True)
+def soft_target_softmax_epoch(
+    indptr, indices, data, t_indptr, t_buckets, t_weights, order, W, bias, lr
 ):  # pragma: no cover
-    """One epoch of per-sample SGD on the softmax loss with a set of targets per sample.
+    """One epoch of per-sample SGD on the softmax loss with a soft (distribution) target.
 
-    Sample ``i``'s target distribution is uniform over its distinct outputs
-    ``T_i = t_indices[t_indptr[i]:t_indptr[i + 1]]``: ``q = 1/|T_i|`` on ``T_i``.
-    The cross-entropy ``-sum_t q_t log p_t`` has gradient ``p - q`` in ``z``;
-    updates are as in :func:`softmax_sgd_epoch`. Samples without targets are
-    skipped. Returns the summed cross-entropy before each update.
+    Sample ``i`` has sparse row ``x_i`` and target distribution ``q_i`` over the
+    buckets, nonzero at ``t_buckets[t_indptr[i]:t_indptr[i + 1]]`` with weights
+    ``t_weights`` (summing to 1). With ``z = x_i W + bias`` and ``p = softmax(z)``
+    the cross-entropy ``-sum_b q_b log p_b`` has gradient ``p - q`` in ``z``;
+    then ``W[j] -= lr * x_ij * (p - q)`` for the nonzero features ``j`` of
+    ``x_i`` and ``bias -= lr * (p - q)``. Samples with an empty target are
+    skipped. Samples are visited in ``order``; ``W`` (n_features, n_outputs) and
+    ``bias`` are updated in place. Returns the summed cross-entropy before each
+    update.
     """
     n_out = W.shape[1]
     z = np.empty(n_out, dtype=np.float32)
     loss = 0.0
     for i in order:
         t0, t1 = t_indptr[i], t_indptr[i + 1]
-        if t1 == t0:
+        if t0 == t1:
             continue
         row_logits(indptr, indices, data, W, bias, i, z)
         inv = unnormalised_softmax(z)
-        q = np.float32(1.0 / (t1 - t0))
-        for s in range(t0, t1):
-            loss += -q * np.log(max(z[t_indices[s]] * inv, 1e-30))
+        for t in range(t0, t1):
+            loss += -t_weights[t] * np.log(max(z[t_buckets[t]] * inv, 1e-30))
         for c in range(n_out):
             z[c] = lr * z[c] * inv
-        for s in range(t0, t1):
-            z[t_indices[s]] -= lr * q
+        for t in range(t0, t1):
+            z[t_buckets[t]] -= lr * t_weights[t]
+        sgd_step(indptr, indices, data, W, bias, i, z)
+    return loss
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def multi_hot_sigmoid_epoch(
+    indptr, indices, data, t_indptr, t_buckets, order, W, bias, lr
+):  # pragma: no cover
+    """One epoch of per-sample SGD on B independent logistic (sigmoid) losses.
+
+    Sample ``i`` has sparse row ``x_i`` and multi-hot target ``y_i`` with ones at
+    ``t_buckets[t_indptr[i]:t_indptr[i + 1]]`` (zeros elsewhere; an empty set is
+    an all-negative sample). With ``z = x_i W + bias`` and ``s = sigmoid(z)`` the
+    summed binary cross-entropy has gradient ``s - y_i`` in ``z``; the update is
+    as in the softmax kernel. Returns the summed binary cross-entropy.
+    """
+    n_out = W.shape[1]
+    z = np.empty(n_out, dtype=np.float32)
+    y = np.zeros(n_out, dtype=np.float32)
+    loss = 0.0
+    for i in order:
+        t0, t1 = t_indptr[i], t_indptr[i + 1]
+        for t in range(t0, t1):
+            y[t_buckets[t]] = 1.0
+        row_logits(indptr, indices, data, W, bias, i, z)
+        for c in range(n_out):
+            # log(1 + exp(-|z|)) + max(z, 0) - y z: the stable form of the cross-entropy
+            a = abs(z[c])
+            loss += np.log1p(np.exp(-a)) + max(z[c], 0.0) - y[c] * z[c]
+            if z[c] >= 0:
+                s = 1.0 / (1.0 + np.exp(-z[c]))
+            else:
+                e = np.exp(z[c])
+                s = e / (1.0 + e)
+            z[c] = lr * (s - y[c])
+        for t in range(t0, t1):
+            y[t_buckets[t]] = 0.0
         sgd_step(indptr, indices, data, W, bias, i, z)
     return loss
 
 
 @njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
-def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
-    """Write ``softmax(X W + bias)`` for the CSR rows of ``X`` into ``out`` (n, n_outputs)."""
+def linear_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
+    """Write the logits ``X W + bias`` for the CSR rows of ``X`` into ``out`` (n, n_outputs)."""
     n = indptr.size - 1
     n_out = W.shape[1]
     for i in prange(n):
@@ -121,17 +165,28 @@ def softmax_forward(indptr, indices, data, W, bias, out):  # pragma: no cover
             v = data[p]
             for c in range(n_out):
                 row[c] += v * W[j, c]
-        zmax = row[0]
-        for c in range(1, n_out):
-            if row[c] > zmax:
-                zmax = row[c]
-        total = 0.0
-        for c in range(n_out):
-            row[c] = np.exp(row[c] - zmax)
-            total += row[c]
-        inv = np.float32(1.0 / total)
-        for c in range(n_out):
-            row[c] *= inv
+
+
+@njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
+def softmax_groups(out, n_groups):  # pragma: no cover
+    """Replace each row's ``n_groups`` consecutive groups of logits by their softmax, in place."""
+    n, width = out.shape
+    n_out = width // n_groups
+    for i in prange(n):
+        row = out[i]
+        for g in range(n_groups):
+            s0 = g * n_out
+            zmax = row[s0]
+            for c in range(s0 + 1, s0 + n_out):
+                if row[c] > zmax:
+                    zmax = row[c]
+            total = 0.0
+            for c in range(s0, s0 + n_out):
+                row[c] = np.exp(row[c] - zmax)
+                total += row[c]
+            inv = np.float32(1.0 / total)
+            for c in range(s0, s0 + n_out):
+                row[c] *= inv
 
 
 @njit(cache=True, nogil=True)
@@ -241,21 +296,17 @@ def prune_rows_fill(W, threshold, centres, indptr, indices, data):  # pragma: no
 
 
 @njit(cache=True, fastmath=True, parallel=True, error_model="numpy")
-def sparse_softmax_forward(
-    indptr, indices, data, w_indptr, w_indices, w_data, bias, n_groups, out
+def sparse_linear_forward(
+    indptr, indices, data, w_indptr, w_indices, w_data, bias, out
 ):  # pragma: no cover
-    """Softmax of ``X W + bias`` in ``n_groups`` separate groups, with ``W`` stored as CSR.
+    """Write the logits ``X W + bias`` into ``out`` (n, width), with ``W`` stored as CSR.
 
-    ``W`` (n_features, n_groups * n_out) is given by ``w_indptr``, ``w_indices``
-    (column ``g * n_out + c``) and ``w_data`` (float32); ``bias`` is
-    (n_groups * n_out,). Each group of ``n_out`` consecutive columns of a row of
-    ``out`` (n, n_groups * n_out) gets its own softmax: one group per MACH
-    repetition. A query's cost is the number of stored weights in its features'
-    rows, not ``nnz * n_groups * n_out``.
+    ``W`` (n_features, width) is given by ``w_indptr``, ``w_indices`` and ``w_data``
+    (float32); ``bias`` is (width,). A query's cost is the number of stored weights
+    in its features' rows, not ``nnz * width``.
     """
     n = indptr.size - 1
     width = out.shape[1]
-    n_out = width // n_groups
     for i in prange(n):
         row = out[i]
         for c in range(width):
@@ -265,19 +316,6 @@ def sparse_softmax_forward(
             v = data[p]
             for q in range(w_indptr[j], w_indptr[j + 1]):
                 row[w_indices[q]] += v * w_data[q]
-        for g in range(n_groups):
-            s0 = g * n_out
-            zmax = row[s0]
-            for c in range(s0 + 1, s0 + n_out):
-                if row[c] > zmax:
-                    zmax = row[c]
-            total = 0.0
-            for c in range(s0, s0 + n_out):
-                row[c] = np.exp(row[c] - zmax)
-                total += row[c]
-            inv = np.float32(1.0 / total)
-            for c in range(s0, s0 + n_out):
-                row[c] *= inv
 
 
 @njit(cache=True, parallel=True)

@@ -84,8 +84,15 @@ class _FeatureModel:
         labels: np.ndarray,
         n_nonzero: int,
         noise: float,
+        shared_ids: np.ndarray | None = None,
+        shared: float = 0.0,
     ) -> sp.csr_matrix:
-        """Write one sparse row per label set ``labels[label_indptr[i]:label_indptr[i + 1]]``."""
+        """Write one sparse row per label set ``labels[label_indptr[i]:label_indptr[i + 1]]``.
+
+        With ``shared_ids`` (one prototype id per row, such as the row's topic), a
+        fraction ``shared`` of the signal tokens come from that prototype instead of
+        a label's: features that all labels of a topic share.
+        """
         n_rows = label_indptr.size - 1
         n_labels = np.diff(label_indptr)
         # Row lengths vary like document lengths: 1 + Poisson(n_nonzero - 1) tokens.
@@ -102,7 +109,11 @@ class _FeatureModel:
             np.int64
         )
         slots = _draw_ranks(rng, self.proto_cdf, sig_rows.size)
-        feats[signal] = self.prototype_features(labels[pick], slots)
+        owners = labels[pick]
+        if shared_ids is not None:
+            common = rng.random(sig_rows.size) < shared
+            owners = np.where(common, shared_ids[sig_rows], owners)
+        feats[signal] = self.prototype_features(owners, slots)
         n_noise = n_tokens - sig_rows.size
         feats[~signal] = self.noise_order[_draw_ranks(rng, self.noise_cdf, n_noise)]
 

@@ -30,12 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from scipy.special import expit
 
 from rushml import _mach_kernels as _k
 from rushml.hashing import UniversalHashFamily
 
 __all__ = ["CompactWeights", "MACHClassifier", "SoftmaxRegression", "mach_memory_bytes"]
 
+_LOSSES = ("auto", "softmax", "sigmoid")
 _QUERY_BLOCK = 1024  # queries decoded together: probs block is (1024, R, B) floats
 _CLASS_BLOCK = 1 << 16  # classes hashed together: bucket table block is (65536, R) ints
 # Decode two repetitions per look-up (tables of B * B sums per query) when B is at most this
@@ -70,54 +72,78 @@ def _check_X(X, n_features: int | None = None) -> sp.csr_matrix:
     return X
 
 
-def _is_multilabel(y) -> bool:
+def _is_label_sets(y) -> bool:
+    """Whether ``y`` gives label sets (an indicator matrix or a list of arrays), not one id each."""
     return sp.issparse(y) or (isinstance(y, list | tuple) and len(y) > 0 and np.ndim(y[0]) > 0)
 
 
-def _check_multilabel_y(y, n_samples: int, n_classes: int | None) -> tuple[sp.csr_matrix, int]:
-    """Validate multi-label targets; return a CSR indicator (sorted, 0/1) and the class count.
+def _check_label_sets(y, n_samples: int | None, n_classes: int | None):
+    """Validate multi-label targets; return a canonical CSR indicator and the number of classes.
 
-    ``y`` is a sparse indicator of shape (n_samples, n_classes) or a list of
-    ``n_samples`` arrays of class ids. Rows without labels are allowed (they
-    are skipped in training).
+    ``y`` is a scipy.sparse indicator (entries 0/1) or a list with one array of
+    label ids per sample. Rows may be empty, but not all of them; ids must lie in
+    ``[0, n_classes)``, and an indicator's width must be ``n_classes`` when given.
     """
     if sp.issparse(y):
-        Y = sp.csr_matrix(y)
-        if Y.shape[0] != n_samples:
-            raise ValueError(
-                f"X and y have different numbers of samples: {n_samples} and {Y.shape[0]}"
-            )
-        if n_classes is not None and Y.shape[1] != n_classes:
-            raise ValueError(f"y has {Y.shape[1]} columns, but n_classes={n_classes}")
-        n_classes = Y.shape[1]
-        Y = Y.copy()
+        Y = sp.csr_matrix(y, dtype=np.float64, copy=True)
         Y.eliminate_zeros()
-    else:
-        if len(y) != n_samples:
-            raise ValueError(f"X and y have different numbers of samples: {n_samples} and {len(y)}")
-        rows = [np.asarray(r).ravel() for r in y]
-        for r in rows:
-            if r.size and not np.issubdtype(r.dtype, np.integer):
-                raise ValueError(f"y must hold integer class ids, got dtype {r.dtype}")
-        lengths = np.array([r.size for r in rows], dtype=np.int64)
-        indices = np.concatenate(rows).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
-        if indices.size and indices.min() < 0:
-            raise ValueError(f"labels must be >= 0, got {int(indices.min())}")
-        top = int(indices.max()) + 1 if indices.size else 0
-        if n_classes is None:
-            n_classes = top
-        elif top > n_classes:
-            raise ValueError(f"labels must be < n_classes={n_classes}, got {top - 1}")
+        if Y.nnz and not np.all(Y.data == 1):
+            bad = Y.data[Y.data != 1][0]
+            raise ValueError(f"y indicator matrix must hold only 0 and 1, got {float(bad)!r}")
+        Y.sum_duplicates()
+    elif isinstance(y, list | tuple):
+        rows = []
+        for i, r in enumerate(y):
+            a = np.asarray(r)
+            if a.ndim > 1:
+                raise ValueError(f"label set {i} must be 1-d, got shape {a.shape}")
+            a = a.ravel()
+            if a.size and not np.issubdtype(a.dtype, np.integer):
+                raise ValueError(f"label set {i} must hold integer label ids, got dtype {a.dtype}")
+            rows.append(a.astype(np.int64))
+        lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=len(rows))
         indptr = np.concatenate([[0], np.cumsum(lengths)])
+        labels = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        if labels.size and labels.min() < 0:
+            raise ValueError(f"labels must be >= 0, got {int(labels.min())}")
+        width = int(labels.max()) + 1 if labels.size else 0
+        if n_classes is not None and width > n_classes:
+            raise ValueError(f"labels must be < n_classes={n_classes}, got {width - 1}")
         Y = sp.csr_matrix(
-            (np.ones(indices.size, np.float32), indices, indptr), shape=(n_samples, n_classes)
+            (np.ones(labels.size), labels, indptr),
+            shape=(len(rows), max(width, n_classes or 0)),
         )
-    Y.sum_duplicates()
-    Y.sort_indices()
-    Y.data[:] = 1
+        Y.sum_duplicates()  # a label listed twice in one set counts once
+        Y.data[:] = 1
+    else:
+        raise ValueError(
+            "y must be a scipy.sparse indicator matrix (n_samples, n_classes) or a list of "
+            f"label arrays, got {type(y).__name__}"
+        )
+    if n_samples is not None and Y.shape[0] != n_samples:
+        raise ValueError(f"X and y have different numbers of samples: {n_samples} and {Y.shape[0]}")
     if Y.nnz == 0:
-        raise ValueError("y has no labels: fit needs at least one labelled sample")
-    return Y, n_classes
+        raise ValueError("y has no labels at all: fit needs at least one labelled sample")
+    top = int(Y.indices.max())
+    if n_classes is None:
+        n_classes = Y.shape[1]
+    elif top >= n_classes:
+        raise ValueError(f"labels must be < n_classes={n_classes}, got {top}")
+    elif Y.shape[1] != n_classes:
+        raise ValueError(f"y has {Y.shape[1]} columns, but n_classes={n_classes}")
+    Y.sort_indices()
+    Y.indices = Y.indices.astype(np.int64)
+    Y.indptr = Y.indptr.astype(np.int64)
+    return Y, int(n_classes)
+
+
+def _check_targets(y, n_samples: int, n_classes: int | None):
+    """Validate ``y``: one class id per sample, or label sets; return ``(y or Y, K, is_sets)``."""
+    if _is_label_sets(y):
+        Y, n_classes = _check_label_sets(y, n_samples, n_classes)
+        return Y, n_classes, True
+    y, n_classes = _check_y(y, n_samples, n_classes)
+    return y, n_classes, False
 
 
 def _check_y(y, n_samples: int, n_classes: int | None) -> tuple[np.ndarray, int]:
@@ -215,34 +241,67 @@ class _ParamsMixin:
 # -- the base model ---------------------------------------------------------------------
 
 
-def _fit_softmax(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, seed):
-    """Train one softmax regression by per-sample SGD; return ``(W, bias, losses)``.
+def _set_targets(indptr: np.ndarray, outputs: np.ndarray, n_outputs: int):
+    """Each row's distinct outputs and the share of its labels that fall in each.
 
-    ``targets`` is an int array (n_samples,) of output ids, or a pair
-    ``(indptr, indices)`` giving each sample's set of outputs (multi-label: the
-    target distribution is uniform over the set). Module level so joblib can
-    ship it to any worker (processes, threads, Dask).
+    ``outputs`` (nnz,) holds the output (MACH: the bucket ``h_r(c)``) of each label
+    laid out by ``indptr``. Returns CSR arrays ``(t_indptr, t_outputs, t_weights)``;
+    the weights of a non-empty row sum to 1 (output ``b`` gets the fraction of the
+    row's labels mapped to ``b``).
+    """
+    n = indptr.size - 1
+    n_labels = np.diff(indptr)
+    rows = np.repeat(np.arange(n, dtype=np.int64), n_labels)
+    keys, counts = np.unique(rows * n_outputs + outputs, return_counts=True)
+    t_rows = keys // n_outputs
+    t_indptr = np.concatenate([[0], np.cumsum(np.bincount(t_rows, minlength=n))]).astype(np.int64)
+    t_weights = (counts / n_labels[t_rows]).astype(np.float32)
+    return t_indptr, (keys % n_outputs).astype(np.int64), t_weights
+
+
+def _fit_base(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, loss, seed):
+    """Train one B-way linear model by per-sample SGD; return ``(W, bias, losses)``.
+
+    ``targets`` is an int array (n_samples,) of output ids, or CSR arrays
+    ``(t_indptr, t_outputs, t_weights)`` of each sample's outputs (see
+    :func:`_set_targets`). ``loss="softmax"`` fits the cross-entropy against one
+    output or against the weighted set (rows without outputs are skipped);
+    ``loss="sigmoid"`` fits B logistic losses against the multi-hot set (rows
+    without outputs are all-negative examples). Module level so joblib can ship it
+    to any worker (processes, threads, Dask); the sample order of each epoch comes
+    from ``seed`` alone, so one output per sample trains the same model whichever
+    form the targets take.
     """
     rng = np.random.default_rng(seed)
     W = np.zeros((X.shape[1], n_outputs), dtype=np.float32)
     bias = np.zeros(n_outputs, dtype=np.float32)
-    multi = isinstance(targets, tuple)
-    if multi:
-        t_indptr, t_indices = (np.ascontiguousarray(a, dtype=np.int64) for a in targets)
-    else:
+    sets = isinstance(targets, tuple)
+    if not sets:
         targets = np.ascontiguousarray(targets, dtype=np.int64)
+        if loss == "sigmoid":
+            sets = True
+            ones = np.ones(targets.size, dtype=np.float32)
+            targets = (np.arange(targets.size + 1, dtype=np.int64), targets, ones)
+    if sets:
+        t_indptr, t_outputs = (np.ascontiguousarray(a, dtype=np.int64) for a in targets[:2])
+        t_weights = np.ascontiguousarray(targets[2], dtype=np.float32)
+    labelled = X.shape[0] if loss == "sigmoid" or not sets else np.count_nonzero(np.diff(t_indptr))
     lr = np.float32(learning_rate)
     losses = []
     for _ in range(n_epochs):
         order = rng.permutation(X.shape[0]).astype(np.int64)
-        if multi:
-            loss = _k.softmax_sgd_epoch_multi(
-                X.indptr, X.indices, X.data, t_indptr, t_indices, order, W, bias, lr
+        if not sets:
+            total = _k.softmax_sgd_epoch(X.indptr, X.indices, X.data, targets, order, W, bias, lr)
+        elif loss == "softmax":
+            total = _k.soft_target_softmax_epoch(
+                X.indptr, X.indices, X.data, t_indptr, t_outputs, t_weights, order, W, bias, lr
             )
         else:
-            loss = _k.softmax_sgd_epoch(X.indptr, X.indices, X.data, targets, order, W, bias, lr)
-        losses.append(loss / X.shape[0])
-        if not np.isfinite(loss) or not np.isfinite(W).all():
+            total = _k.multi_hot_sigmoid_epoch(
+                X.indptr, X.indices, X.data, t_indptr, t_outputs, order, W, bias, lr
+            )
+        losses.append(total / max(int(labelled), 1))
+        if not np.isfinite(total) or not np.isfinite(W).all():
             raise ValueError(
                 "training diverged (non-finite loss or weights) with "
                 f"learning_rate={learning_rate!r}: lower it, or scale the rows of X to unit L2 norm"
@@ -250,10 +309,15 @@ def _fit_softmax(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, 
     return W, bias, np.asarray(losses)
 
 
-def _softmax_proba(X: sp.csr_matrix, W: np.ndarray, bias: np.ndarray) -> np.ndarray:
+def _dense_forward(X: sp.csr_matrix, W: np.ndarray, bias: np.ndarray, output: str) -> np.ndarray:
+    """Return ``softmax(X W + b)`` or ``sigmoid(X W + b)`` of one dense model, (n, n_outputs)."""
     out = np.empty((X.shape[0], W.shape[1]), dtype=np.float32)
     W = W if W.dtype == np.float32 else W.astype(np.float32)  # float16 storage: widen to compute
-    _k.softmax_forward(X.indptr, X.indices, X.data, W, bias, out)
+    _k.linear_forward(X.indptr, X.indices, X.data, W, bias, out)
+    if output == "softmax":
+        _k.softmax_groups(out, 1)
+    else:
+        expit(out, out=out)
     return out
 
 
@@ -278,9 +342,13 @@ class CompactWeights:
     data : ndarray of float16 or float32, shape (nnz,)
         Kept weights, each row centred on its median (which leaves the softmax unchanged).
     n_groups : int
-        Number of softmax models (MACH's R).
+        Number of models (MACH's R).
     n_outputs : int
         Outputs of each model (MACH's B).
+    offsets : ndarray of float32, shape (n_groups, n_features), or None
+        The medians taken out of each row, kept for sigmoid outputs (a shift of a
+        row changes them): the logits of group ``g`` are then ``x W_g + x . offsets[g]
+        + b_g``. None for softmax outputs, which the shift leaves unchanged.
     """
 
     indptr: np.ndarray
@@ -288,6 +356,7 @@ class CompactWeights:
     data: np.ndarray
     n_groups: int
     n_outputs: int
+    offsets: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -305,16 +374,26 @@ class CompactWeights:
         return (self.n_groups, self.n_features, self.n_outputs)
 
     def toarray(self) -> np.ndarray:
-        """Dense float32 weights, shape ``(n_groups, n_features, n_outputs)`` (mind large sizes)."""
+        """Dense float32 weights, shape ``(n_groups, n_features, n_outputs)`` (mind large sizes).
+
+        With ``offsets``, each row's offset is added back (the equivalent dense model).
+        """
         rows = np.repeat(np.arange(self.n_features), np.diff(self.indptr))
         cols = self.indices.astype(np.int64)
         out = np.zeros(self.shape, dtype=np.float32)
         out[cols // self.n_outputs, rows, cols % self.n_outputs] = self.data
+        if self.offsets is not None:
+            out += self.offsets[:, :, None]
         return out
 
     @classmethod
-    def from_parts(cls, parts, n_features: int, n_outputs: int, dtype) -> CompactWeights:
-        """Join per-group CSR parts ``(indptr, indices, data)`` (local columns) into one matrix."""
+    def from_parts(
+        cls, parts, n_features: int, n_outputs: int, dtype, offsets=None
+    ) -> CompactWeights:
+        """Join per-group CSR parts ``(indptr, indices, data)`` (local columns) into one matrix.
+
+        ``offsets``, when given, is one (n_features,) array of row offsets per group.
+        """
         counts = [np.diff(indptr) for indptr, _, _ in parts]
         total = np.sum(counts, axis=0, dtype=np.int64)
         nnz = int(total.sum())
@@ -331,13 +410,16 @@ class CompactWeights:
             indices[dest] = p_indices + g * n_outputs
             data[dest] = p_data
             start += count
-        return cls(indptr, indices, data, len(parts), n_outputs)
+        if offsets is not None:
+            offsets = np.stack([np.asarray(o, dtype=np.float32) for o in offsets])
+        return cls(indptr, indices, data, len(parts), n_outputs, offsets)
 
 
 def _prune(W: np.ndarray, threshold: float):
     """Centre each row of ``W`` on its median, keep entries farther than ``threshold`` from it.
 
-    Returns CSR parts ``(indptr int64, indices int32, data float32)`` of shape ``W.shape``.
+    Returns CSR parts ``(indptr int64, indices int32, data float32)`` of shape ``W.shape``
+    and the centres (n_rows,) float32.
     """
     n_rows = W.shape[0]
     centres = np.empty(n_rows, dtype=np.float32)
@@ -349,27 +431,31 @@ def _prune(W: np.ndarray, threshold: float):
     indices = np.empty(indptr[-1], dtype=np.int32)
     data = np.empty(indptr[-1], dtype=np.float32)
     _k.prune_rows_fill(W, thr, centres, indptr, indices, data)
-    return indptr, indices, data
+    return indptr, indices, data, centres
 
 
 def _store(W: np.ndarray, prune_threshold, weight_dtype):
-    """Return a trained weight matrix (n_features, n_outputs) as stored: dense or pruned parts."""
+    """Return a trained weight matrix (n_features, n_outputs) as stored: dense or pruned parts.
+
+    Pruned, the parts are ``(indptr, indices, data, row_centres)`` (see :func:`_prune`).
+    """
     if prune_threshold is None:
         return W if weight_dtype == "float32" else W.astype(weight_dtype)
     return _prune(W, prune_threshold)
 
 
-def _forward(X: sp.csr_matrix, coef, intercept: np.ndarray) -> np.ndarray:
-    """Softmax outputs of every group: (n, n_outputs) for one dense matrix, else (n, G, n_outputs).
+def _forward(X: sp.csr_matrix, coef, intercept: np.ndarray, output: str = "softmax") -> np.ndarray:
+    """Return every group's outputs: (n, n_outputs) for a dense matrix, else (n, G, n_outputs).
 
     ``coef`` is a dense (n_features, n_outputs) matrix or :class:`CompactWeights`
-    (then ``intercept`` is (G, n_outputs)).
+    (then ``intercept`` is (G, n_outputs)); ``output`` is ``"softmax"`` (each group
+    normalised) or ``"sigmoid"`` (each output on its own).
     """
     if not isinstance(coef, CompactWeights):
-        return _softmax_proba(X, coef, intercept)
+        return _dense_forward(X, coef, intercept, output)
     G, B = coef.n_groups, coef.n_outputs
     out = np.empty((X.shape[0], G * B), dtype=np.float32)
-    _k.sparse_softmax_forward(
+    _k.sparse_linear_forward(
         X.indptr,
         X.indices,
         X.data,
@@ -377,10 +463,16 @@ def _forward(X: sp.csr_matrix, coef, intercept: np.ndarray) -> np.ndarray:
         coef.indices,
         coef.data.astype(np.float32, copy=False),
         np.ascontiguousarray(intercept, dtype=np.float32).ravel(),
-        G,
         out,
     )
-    return out.reshape(X.shape[0], G, B)
+    out = out.reshape(X.shape[0], G, B)
+    if coef.offsets is not None:
+        out += np.asarray(X @ coef.offsets.T, dtype=np.float32)[:, :, None]
+    if output == "softmax":
+        _k.softmax_groups(out.reshape(X.shape[0], G * B), G)
+    else:
+        expit(out, out=out)
+    return out
 
 
 class SoftmaxRegression(_ParamsMixin):
@@ -464,16 +556,16 @@ class SoftmaxRegression(_ParamsMixin):
         _check_positive("learning_rate", self.learning_rate)
         _check_storage(self.prune_threshold, self.weight_dtype)
         X = _check_X(X)
-        if _is_multilabel(y):
-            Y, n_classes = _check_multilabel_y(y, X.shape[0], self.n_classes)
-            targets = (Y.indptr, Y.indices)
-        else:
-            targets, n_classes = _check_y(y, X.shape[0], self.n_classes)
+        targets, n_classes, sets = _check_targets(y, X.shape[0], self.n_classes)
+        if sets:  # uniform over the sample's labels
+            targets = _set_targets(targets.indptr, targets.indices, n_classes)
         seed = np.random.default_rng(self.random_state).integers(0, 2**63 - 1)
-        W, b, losses = _fit_softmax(X, targets, n_classes, self.n_epochs, self.learning_rate, seed)
+        W, b, losses = _fit_base(
+            X, targets, n_classes, self.n_epochs, self.learning_rate, "softmax", seed
+        )
         W = _store(W, self.prune_threshold, self.weight_dtype)
         if self.prune_threshold is not None:
-            W = CompactWeights.from_parts([W], X.shape[1], n_classes, self.weight_dtype)
+            W = CompactWeights.from_parts([W[:3]], X.shape[1], n_classes, self.weight_dtype)
         self.coef_, self.intercept_, self.loss_curve_ = W, b, losses
         self.n_classes_, self.n_features_in_ = n_classes, X.shape[1]
         return self
@@ -524,12 +616,18 @@ def _topk_rows(z: np.ndarray, k: int) -> np.ndarray:
 # -- MACH ---------------------------------------------------------------------------------
 
 
-def _fit_and_store(X, targets, n_outputs, n_epochs, learning_rate, seed, prune_threshold, dtype):
+def _fit_and_store(
+    X, targets, n_outputs, n_epochs, learning_rate, loss, seed, prune_threshold, dtype
+):
     """Train one repetition and return it as stored: dense weights or pruned CSR parts.
 
-    Pruning here, in the worker, means only ``n_jobs`` dense matrices exist at once.
+    ``targets`` is one repetition's bucket per sample, or ``(indptr, buckets)`` of
+    every (sample, label) pair, turned into set targets here, in the worker. Pruning
+    here too means only ``n_jobs`` dense matrices exist at once.
     """
-    W, bias, losses = _fit_softmax(X, targets, n_outputs, n_epochs, learning_rate, seed)
+    if isinstance(targets, tuple):
+        targets = _set_targets(*targets, n_outputs)
+    W, bias, losses = _fit_base(X, targets, n_outputs, n_epochs, learning_rate, loss, seed)
     return _store(W, prune_threshold, dtype), bias, losses
 
 
@@ -537,9 +635,9 @@ class MACHClassifier(_ParamsMixin):
     """Extreme classification by R hashed B-way classifiers (MACH).
 
     ``fit`` draws a 2-universal hash family ``h_1..h_R`` from ``[0, K)`` into
-    ``[0, B)`` and trains R independent :class:`SoftmaxRegression` models, the
-    r-th on the relabelled targets ``h_r(y)``, in parallel through joblib (any
-    backend: processes, threads, or a Dask cluster via
+    ``[0, B)`` and trains R independent B-way linear models, the r-th on the
+    relabelled targets ``h_r(y)``, in parallel through joblib (any backend:
+    processes, threads, or a Dask cluster via
     ``joblib.parallel_config(backend="dask")``). Prediction combines the R
     bucket distributions ``P_r(b | x)`` into a score per class,
 
@@ -548,6 +646,20 @@ class MACHClassifier(_ParamsMixin):
     the paper's unbiased estimator of ``p(c | x)`` (same ranking as the plain
     mean over repetitions), and returns the best classes. Decoding runs over
     blocks of queries and classes, so no dense (n_samples, K) matrix is built.
+
+    One label per sample or a set of labels per sample (multi-label data, as in
+    the paper's product search): then repetition ``r``'s target for sample ``i``
+    is the set of buckets ``{h_r(c) : c in Y_i}``. Under ``loss="sigmoid"`` each
+    bucket is a binary target (does one of the sample's labels hash to it?) and a
+    sample without labels is an all-negative example; under ``loss="softmax"``
+    the target is the bucket marginal of a uniform distribution over the sample's
+    labels (bucket ``b`` gets the share of ``Y_i`` hashed to it; samples without
+    labels are skipped), so one label per sample is plain MACH. The sigmoid
+    decodes label sets better: a true label's buckets all score near 1 whatever
+    else shares them, while under the softmax a label alone in its bucket gets
+    only ``1/|Y_i|`` (measured in ``notebooks/cms-deep-dive.md``). With the
+    sigmoid the bucket scores need not sum to 1 and the estimator above is a
+    ranking score, not a probability.
 
     Parameters
     ----------
@@ -562,6 +674,10 @@ class MACHClassifier(_ParamsMixin):
         SGD epochs of each base model, >= 1.
     learning_rate : float, default=2.0
         SGD step size of each base model, > 0.
+    loss : {"auto", "softmax", "sigmoid"}, default="auto"
+        The base models' loss: softmax cross-entropy over the B buckets, or B
+        independent logistic losses. "auto" takes the softmax for one label per
+        sample (the paper's single-label MACH) and the sigmoid for label sets.
     n_jobs : int or None, default=None
         Parallel jobs for the repetitions, passed to :class:`joblib.Parallel`
         (None: one, unless a ``joblib.parallel_config`` context says otherwise).
@@ -575,7 +691,9 @@ class MACHClassifier(_ParamsMixin):
         query by the same amount and so changes no probability, and only
         weights farther than ``prune_threshold`` from it are kept. The R
         matrices are then stored together as one :class:`CompactWeights` (CSR
-        over features) and prediction reads only the kept weights. 0 drops only
+        over features) and prediction reads only the kept weights; under the
+        sigmoid, which a shift does change, the R x n_features medians are kept
+        and added back at prediction. 0 drops only
         exact zeros, which already removes the features never seen in
         training. Most of the other weights sit near their row's median (each
         SGD step moves all B weights of a feature's row, most of them by a
@@ -599,7 +717,11 @@ class MACHClassifier(_ParamsMixin):
     n_features_in_ : int
         Number of features seen in ``fit``.
     loss_curves_ : ndarray of float, shape (n_repetitions, n_epochs)
-        Mean training cross-entropy of each repetition per epoch.
+        Mean training loss of each repetition per epoch (per labelled sample for
+        the softmax, per sample for the sigmoid).
+    output_ : {"softmax", "sigmoid"}
+        The loss the model was fitted with (``loss`` resolved); decides how
+        bucket scores are computed.
 
     References
     ----------
@@ -625,6 +747,7 @@ class MACHClassifier(_ParamsMixin):
         n_classes=None,
         n_epochs=5,
         learning_rate=2.0,
+        loss="auto",
         n_jobs=None,
         random_state=None,
         prune_threshold=None,
@@ -635,6 +758,7 @@ class MACHClassifier(_ParamsMixin):
         self.n_classes = n_classes
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
+        self.loss = loss
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.prune_threshold = prune_threshold
@@ -647,6 +771,8 @@ class MACHClassifier(_ParamsMixin):
             _check_int("n_classes", self.n_classes, 2)
         _check_int("n_epochs", self.n_epochs, 1)
         _check_positive("learning_rate", self.learning_rate)
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
         if self.n_jobs is not None and not isinstance(self.n_jobs, numbers.Integral):
             raise ValueError(f"n_jobs must be an integer or None, got {self.n_jobs!r}")
 
@@ -662,9 +788,10 @@ class MACHClassifier(_ParamsMixin):
             Shape (n_samples,) for one label per sample; (n_samples, n_classes)
             for an indicator matrix; a list of n_samples label arrays otherwise.
             Class ids in ``[0, n_classes)``: one per sample, or for multi-label
-            data an indicator matrix or one array of labels per sample. With
-            several labels, repetition r's target for a sample is the set of
-            buckets its labels hash to (uniform over that set).
+            data a 0/1 indicator matrix (as :func:`rushml.xc_io.read_xc` returns)
+            or one array of labels per sample; empty sets are allowed, not all.
+            With label sets, repetition r's target for a sample is the set of
+            buckets its labels hash to (see ``loss``).
 
         Returns
         -------
@@ -673,41 +800,26 @@ class MACHClassifier(_ParamsMixin):
         self._validate_params()
         _check_storage(self.prune_threshold, self.weight_dtype)
         X = _check_X(X)
-        multi = _is_multilabel(y)
-        if multi:
-            Y, n_classes = _check_multilabel_y(y, X.shape[0], self.n_classes)
-        else:
-            y, n_classes = _check_y(y, X.shape[0], self.n_classes)
+        y, n_classes, sets = _check_targets(y, X.shape[0], self.n_classes)
         if self.n_buckets >= n_classes:
             raise ValueError(
                 f"n_buckets must be smaller than the number of classes ({n_classes}), "
                 f"got {self.n_buckets}"
             )
+        loss = self.loss if self.loss != "auto" else ("sigmoid" if sets else "softmax")
         rng = np.random.default_rng(self.random_state)
         hash_seed, *rep_seeds = rng.integers(0, 2**63 - 1, size=1 + self.n_repetitions)
         family = UniversalHashFamily(self.n_buckets, self.n_repetitions, random_state=hash_seed)
-        if multi:
-            # (R, nnz): bucket of every (sample, label) pair; per repetition, the set of
-            # distinct buckets of each sample's labels is its target.
-            label_buckets = family(Y.indices)
-            rows = np.repeat(np.arange(X.shape[0]), np.diff(Y.indptr))
-            targets = []
-            for r in range(self.n_repetitions):
-                T = sp.csr_matrix(
-                    (np.ones(rows.size, np.float32), (rows, label_buckets[r])),
-                    shape=(X.shape[0], self.n_buckets),
-                )
-                T.sum_duplicates()
-                targets.append((T.indptr, T.indices))
-        else:
-            targets = family(y)  # (R, n): the r-th repetition's meta-class of each sample
+        # (R, n) the bucket of each sample, or (R, nnz) the bucket of each (sample, label)
+        buckets = family(y.indices if sets else y)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_and_store)(
                 X,
-                targets[r],
+                (y.indptr, buckets[r]) if sets else buckets[r],
                 self.n_buckets,
                 self.n_epochs,
                 self.learning_rate,
+                loss,
                 rep_seeds[r],
                 self.prune_threshold,
                 self.weight_dtype,
@@ -719,11 +831,16 @@ class MACHClassifier(_ParamsMixin):
             self.coef_ = np.stack([w for w, _, _ in fits])
         else:
             self.coef_ = CompactWeights.from_parts(
-                [w for w, _, _ in fits], X.shape[1], self.n_buckets, self.weight_dtype
+                [w[:3] for w, _, _ in fits],
+                X.shape[1],
+                self.n_buckets,
+                self.weight_dtype,
+                offsets=[w[3] for w, _, _ in fits] if loss == "sigmoid" else None,
             )
         self.intercept_ = np.stack([b for _, b, _ in fits])
-        self.loss_curves_ = np.stack([loss for _, _, loss in fits])
+        self.loss_curves_ = np.stack([c for _, _, c in fits])
         self.n_classes_, self.n_features_in_ = n_classes, X.shape[1]
+        self.output_ = loss
         return self
 
     def _check_fitted(self):
@@ -732,6 +849,8 @@ class MACHClassifier(_ParamsMixin):
 
     def predict_bucket_proba(self, X, *, repetitions=None) -> np.ndarray:
         """Bucket probabilities of each repetition, shape (n_samples, R, n_buckets), float32.
+
+        Softmax probabilities, or per-bucket sigmoids when fitted with the sigmoid loss.
 
         Parameters
         ----------
@@ -744,11 +863,11 @@ class MACHClassifier(_ParamsMixin):
         X = _check_X(X, self.n_features_in_)
         reps = range(self.n_repetitions) if repetitions is None else list(repetitions)
         if isinstance(self.coef_, CompactWeights):  # one pass over the kept weights, all R
-            out = _forward(X, self.coef_, self.intercept_)
+            out = _forward(X, self.coef_, self.intercept_, self.output_)
             return out if repetitions is None else np.ascontiguousarray(out[:, reps, :])
         out = np.empty((X.shape[0], len(reps), self.n_buckets), dtype=np.float32)
         for j, r in enumerate(reps):
-            out[:, j, :] = _softmax_proba(X, self.coef_[r], self.intercept_[r])
+            out[:, j, :] = _dense_forward(X, self.coef_[r], self.intercept_[r], self.output_)
         return out
 
     def _bucket_table(self, start: int, stop: int, reps, *, paired=False) -> np.ndarray:

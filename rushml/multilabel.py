@@ -12,11 +12,11 @@ label that is *not* in ``Y_i`` is mistaken for one when each of its R buckets is
 occupied by some true label, which for ``L`` labels and uniform hashing happens
 with probability ``(1 - (1 - 1/B)**L)**R``.
 
-The module holds the data generator (:func:`make_extreme_multilabel`), the
-estimator (:class:`MultiLabelMACH`, a :class:`~rushml.mach.MACHClassifier`
-whose ``fit`` takes label sets; prediction, decoding and memory accounting are
-the parent's), and the predicted and measured collision rates
-(:func:`predicted_collision_rates`, :func:`measured_collision_rates`).
+The module holds the data generator (:func:`make_extreme_multilabel`) and the
+predicted and measured collision rates (:func:`predicted_collision_rates`,
+:func:`measured_collision_rates`). The estimator is
+:class:`rushml.mach.MACHClassifier`, whose ``fit`` takes label sets as well as
+one label per sample.
 
 References
 ----------
@@ -32,25 +32,20 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
-from scipy.special import expit
-
-from rushml import _multilabel_kernels as _k
 
 # Private helpers of the MACH and data modules, imported (not copied) so the
 # multi-label code shares their checks and their row sampler.
 from rushml.datasets import _check_common, _draw_ranks, _FeatureModel, _power_law_cdf
 from rushml.hashing import UniversalHashFamily
-from rushml.mach import MACHClassifier, _check_X
+from rushml.mach import _check_label_sets
 
 __all__ = [
-    "MultiLabelMACH",
     "make_extreme_multilabel",
+    "make_topical_multilabel",
     "measured_collision_rates",
     "predicted_collision_rates",
 ]
 
-_LOSSES = ("softmax", "sigmoid")
 _SCORE_CELLS = 1 << 24  # rows x classes scored at once when measuring collisions
 
 
@@ -163,303 +158,109 @@ def make_extreme_multilabel(
     return X, Y
 
 
-# -- input checks -------------------------------------------------------------------------
+def make_topical_multilabel(
+    n_samples: int,
+    *,
+    n_features: int,
+    n_classes: int,
+    labels_per_sample: float = 5.0,
+    labels_per_topic: int = 50,
+    n_nonzero: int = 40,
+    topic_exponent: float = 1.0,
+    label_exponent: float = 0.8,
+    leak: float = 0.1,
+    shared: float = 0.5,
+    noise: float = 0.3,
+    random_state: int | np.random.Generator | None = None,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Generate multi-label data whose labels come in topics that share features.
 
-
-def _check_label_sets(y, n_samples: int | None, n_classes: int | None):
-    """Validate multi-label targets; return a canonical CSR indicator and the number of classes.
-
-    ``y`` is a scipy.sparse indicator (entries 0/1) or a list with one array of
-    label ids per sample. Rows may be empty; ids must lie in ``[0, n_classes)``.
-    """
-    if sp.issparse(y):
-        Y = sp.csr_matrix(y, dtype=np.float64, copy=True)
-        Y.eliminate_zeros()
-        if Y.nnz and not np.all(Y.data == 1):
-            bad = Y.data[Y.data != 1][0]
-            raise ValueError(f"y indicator matrix must hold only 0 and 1, got {float(bad)!r}")
-        Y.sum_duplicates()
-        width = Y.shape[1]
-    elif isinstance(y, list | tuple):
-        rows = []
-        for i, r in enumerate(y):
-            a = np.asarray(r)
-            if a.ndim > 1:
-                raise ValueError(f"label set {i} must be 1-d, got shape {a.shape}")
-            a = a.ravel()
-            if a.size and not np.issubdtype(a.dtype, np.integer):
-                raise ValueError(f"label set {i} must hold integer label ids, got dtype {a.dtype}")
-            rows.append(a.astype(np.int64))
-        lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=len(rows))
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        labels = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        if labels.size and labels.min() < 0:
-            raise ValueError(f"labels must be >= 0, got {int(labels.min())}")
-        width = int(labels.max()) + 1 if labels.size else 0
-        if n_classes is not None and width > n_classes:
-            raise ValueError(f"labels must be < n_classes={n_classes}, got {width - 1}")
-        Y = sp.csr_matrix(
-            (np.ones(labels.size), labels, indptr),
-            shape=(len(rows), max(width, n_classes or 0)),
-        )
-        Y.sum_duplicates()  # a label listed twice in one set counts once
-        Y.data[:] = 1
-    else:
-        raise ValueError(
-            "y must be a scipy.sparse indicator matrix (n_samples, n_classes) or a list of "
-            f"label arrays, got {type(y).__name__}"
-        )
-    if n_samples is not None and Y.shape[0] != n_samples:
-        raise ValueError(f"X and y have different numbers of samples: {n_samples} and {Y.shape[0]}")
-    if Y.nnz == 0:
-        raise ValueError("y has no labels at all: fit needs at least one labelled sample")
-    top = int(Y.indices.max())
-    if n_classes is None:
-        n_classes = Y.shape[1]
-    elif top >= n_classes:
-        raise ValueError(f"labels must be < n_classes={n_classes}, got {top}")
-    if Y.shape[1] != n_classes:
-        Y = sp.csr_matrix((Y.data, Y.indices, Y.indptr), shape=(Y.shape[0], n_classes))
-    Y.sort_indices()
-    Y.indices = Y.indices.astype(np.int64)
-    Y.indptr = Y.indptr.astype(np.int64)
-    return Y, int(n_classes)
-
-
-# -- the estimator ------------------------------------------------------------------------
-
-
-def _bucket_targets(indptr: np.ndarray, buckets: np.ndarray, n_buckets: int):
-    """One repetition's targets: each row's distinct buckets and the share of its labels in each.
-
-    ``buckets`` (nnz,) holds ``h_r(c)`` for the labels laid out by ``indptr``.
-    Returns CSR arrays ``(t_indptr, t_buckets, t_weights)``; the weights of a
-    non-empty row sum to 1 (bucket ``b`` gets ``|{c in Y_i : h_r(c) = b}| / |Y_i|``).
-    """
-    n = indptr.size - 1
-    n_labels = np.diff(indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int64), n_labels)
-    keys, counts = np.unique(rows * n_buckets + buckets, return_counts=True)
-    t_rows = keys // n_buckets
-    t_indptr = np.concatenate([[0], np.cumsum(np.bincount(t_rows, minlength=n))]).astype(np.int64)
-    t_weights = (counts / n_labels[t_rows]).astype(np.float32)
-    return t_indptr, (keys % n_buckets).astype(np.int64), t_weights
-
-
-def _fit_repetition(X, targets, n_buckets, n_epochs, learning_rate, loss, seed):
-    """Train one repetition's B-way model on bucket-set targets; return ``(W, bias, losses)``.
-
-    Module level so joblib can ship it to any worker. The sample order of each
-    epoch is drawn as in :func:`rushml.mach._fit_softmax`, so one label per
-    sample reproduces :class:`~rushml.mach.MACHClassifier` exactly.
-    """
-    t_indptr, t_buckets, t_weights = targets
-    rng = np.random.default_rng(seed)
-    W = np.zeros((X.shape[1], n_buckets), dtype=np.float32)
-    bias = np.zeros(n_buckets, dtype=np.float32)
-    lr = np.float32(learning_rate)
-    n_used = X.shape[0] if loss == "sigmoid" else int(np.count_nonzero(np.diff(t_indptr)))
-    losses = []
-    for _ in range(n_epochs):
-        order = rng.permutation(X.shape[0]).astype(np.int64)
-        if loss == "softmax":
-            total = _k.soft_target_softmax_epoch(
-                X.indptr, X.indices, X.data, t_indptr, t_buckets, t_weights, order, W, bias, lr
-            )
-        else:
-            total = _k.multi_hot_sigmoid_epoch(
-                X.indptr, X.indices, X.data, t_indptr, t_buckets, order, W, bias, lr
-            )
-        losses.append(total / n_used)
-    return W, bias, np.asarray(losses)
-
-
-class MultiLabelMACH(MACHClassifier):
-    """MACH for multi-label data: each repetition learns the set of buckets of an example's labels.
-
-    ``fit`` draws the hash family ``h_1..h_R`` as :class:`~rushml.mach.MACHClassifier`
-    does and trains R independent B-way models; the r-th sees, for example
-    ``i`` with label set ``Y_i``, the bucket set ``{h_r(c) : c in Y_i}``. With
-    ``loss="sigmoid"`` (default) each bucket is an independent binary target
-    (does any of the example's labels hash to it?) and rows with no labels are
-    all-negative examples. With ``loss="softmax"`` the target is the distribution
-    ``q_r(b | i) = |{c in Y_i : h_r(c) = b}| / |Y_i|``, the bucket marginal of a
-    uniform distribution over the example's labels, as MACH's single-label
-    estimator assumes; rows with no labels are skipped, and one label per row
-    reproduces :class:`~rushml.mach.MACHClassifier` exactly. The sigmoid target
-    is the default because it decodes better: a true label's buckets all score
-    near 1 whatever else shares them, while under the softmax a label alone in
-    its bucket gets only ``1/|Y_i|`` and can be outranked by a non-label that
-    sits in buckets shared by several true labels (measured in the deep-dive
-    notebook, ``notebooks/cms-deep-dive.md``).
-
-    Prediction is inherited: :meth:`predict_topk` ranks label ``c`` by the mean
-    over repetitions of the probability of bucket ``h_r(c)`` (blocked count-min
-    decoding, no dense (n_samples, K) matrix), and the fitted attributes have
-    the parent's form, so memory accounting applies unchanged. With
-    ``loss="sigmoid"`` the bucket "probabilities" are per-bucket sigmoids (they
-    need not sum to 1) and ``return_scores`` gives the same affine map of their
-    mean, a ranking score rather than a probability.
+    A second label law beside :func:`make_extreme_multilabel`, with what that one
+    lacks: labels that co-occur and features that several labels share, the
+    structure a label tree's clustering is built to use. The labels are split at
+    random into topics of ``labels_per_topic``. A row draws one topic from a power
+    law over topics (exponent ``topic_exponent``) and ``1 + Poisson(labels_per_sample
+    - 1)`` labels: each from its topic with probability ``1 - leak`` (a power law
+    over the topic's labels, exponent ``label_exponent``), otherwise from all
+    labels (a power law over a random order of them); a label drawn twice counts
+    once. Of a row's signal tokens a fraction ``shared`` comes from the topic's
+    own prototype and the rest from the prototype of one of its labels, so the
+    labels of a topic share features and differ in a few of their own.
 
     Parameters
     ----------
-    n_buckets : int, default=256
-        Buckets per repetition ``B``, >= 2 and < the number of labels.
-    n_repetitions : int, default=8
-        Independent repetitions ``R``, >= 1.
-    n_classes : int or None, default=None
-        Number of labels ``K``; None uses the indicator's width or ``max label + 1``.
-    n_epochs : int, default=5
-        SGD epochs of each base model, >= 1.
-    learning_rate : float, default=2.0
-        SGD step size of each base model, > 0.
-    loss : {"sigmoid", "softmax"}, default="sigmoid"
-        B independent logistic losses against the multi-hot bucket target, or
-        the softmax cross-entropy against the normalised multi-hot target.
-    n_jobs : int or None, default=None
-        Parallel jobs for the repetitions (see :class:`joblib.Parallel`).
+    n_samples, n_features, n_classes : int
+        Rows, feature columns and labels ``K`` (each >= 1).
+    labels_per_sample : float, default=5.0
+        Mean number of labels drawn per row, >= 1 (before repeats are merged).
+    labels_per_topic : int, default=50
+        Labels in each topic, >= 1 (the last topic may hold fewer).
+    n_nonzero : int, default=40
+        Mean number of tokens per row, >= 1.
+    topic_exponent, label_exponent : float, default=1.0 and 0.8
+        Power-law exponents of the topic frequencies and of the label frequencies
+        within a topic (and over all labels, for leaked labels), >= 0.
+    leak : float, default=0.1
+        Probability in ``[0, 1]`` that a label comes from outside the row's topic.
+    shared : float, default=0.5
+        Fraction in ``[0, 1]`` of signal tokens drawn from the topic's prototype.
+    noise : float, default=0.3
+        Fraction of tokens in ``[0, 1]`` that are label-independent noise.
     random_state : int, numpy.random.Generator or None, default=None
-        Seed, resolved once in ``fit`` into one seed for the hash family and one
-        per repetition (results do not depend on ``n_jobs`` or the backend).
+        Seed or generator; the same seed gives the same data.
 
-    Attributes
-    ----------
-    hash_ : UniversalHashFamily
-        The R hash functions.
-    coef_ : ndarray of float32, shape (n_repetitions, n_features, n_buckets)
-        Weights of the R base models.
-    intercept_ : ndarray of float32, shape (n_repetitions, n_buckets)
-        Biases of the R base models.
-    n_classes_ : int
-        Number of labels ``K``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    loss_curves_ : ndarray of float, shape (n_repetitions, n_epochs)
-        Mean training loss of each repetition per epoch (per labelled row for
-        softmax, per row for sigmoid).
-    output_ : str
-        The loss the model was fitted with; decides how bucket scores are computed.
-
-    References
-    ----------
-    T. Medini and A. Shrivastava, "A Deep Dive of Count-Min Sketch for Extreme
-    Multi-Label Classification", Machine Learning with Guarantees Workshop at
-    NeurIPS 2019. T. Medini, Q. Huang, Y. Wang, V. Mohan and A. Shrivastava,
-    "Extreme Classification in Log Memory using Count-Min Sketch: A Case Study of
-    Amazon Search with 50M Products", NeurIPS 2019.
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of float32, shape (n_samples, n_features)
+        Row-normalised sparse features with sorted indices.
+    Y : scipy.sparse.csr_matrix of float32, shape (n_samples, n_classes)
+        Label indicator (entries 1), sorted indices; every row has at least one label.
 
     Examples
     --------
-    >>> X, Y = make_extreme_multilabel(
-    ...     2000, n_features=2000, n_classes=1000, random_state=0)
-    >>> clf = MultiLabelMACH(n_buckets=32, n_repetitions=4, random_state=0).fit(X, Y)
-    >>> clf.predict_topk(X[:3], k=5).shape
-    (3, 5)
+    >>> X, Y = make_topical_multilabel(500, n_features=2000, n_classes=1000, random_state=0)
+    >>> X.shape, Y.shape
+    ((500, 2000), (500, 1000))
     """
-
-    def __init__(
-        self,
-        *,
-        n_buckets=256,
-        n_repetitions=8,
-        n_classes=None,
-        n_epochs=5,
-        learning_rate=2.0,
-        loss="sigmoid",
-        n_jobs=None,
-        random_state=None,
-    ):
-        super().__init__(
-            n_buckets=n_buckets,
-            n_repetitions=n_repetitions,
-            n_classes=n_classes,
-            n_epochs=n_epochs,
-            learning_rate=learning_rate,
-            n_jobs=n_jobs,
-            random_state=random_state,
+    _check_common(n_samples, n_features, n_classes, n_nonzero, label_exponent, noise)
+    if not isinstance(labels_per_topic, int | np.integer) or labels_per_topic < 1:
+        raise ValueError(f"labels_per_topic must be an integer >= 1, got {labels_per_topic!r}")
+    if not np.isfinite(labels_per_sample) or labels_per_sample < 1:
+        raise ValueError(
+            f"labels_per_sample must be a finite number >= 1, got {labels_per_sample!r}"
         )
-        self.loss = loss
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-
-    def fit(self, X, y):
-        """Train the R repetitions on label sets.
-
-        Parameters
-        ----------
-        X : scipy.sparse matrix or array-like, shape (n_samples, n_features)
-            Features; converted to CSR float32.
-        y : scipy.sparse matrix of shape (n_samples, n_classes), or list of array-like of int
-            Label sets: a 0/1 indicator matrix (as returned by
-            :func:`make_extreme_multilabel` and :func:`rushml.xc_io.read_xc`) or
-            one array of label ids per sample. Ids must lie in
-            ``[0, n_classes)``; empty sets are allowed but not all of them.
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        X = _check_X(X)
-        Y, n_classes = _check_label_sets(y, X.shape[0], self.n_classes)
-        if self.n_buckets >= n_classes:
-            raise ValueError(
-                f"n_buckets must be smaller than the number of classes ({n_classes}), "
-                f"got {self.n_buckets}"
-            )
-        rng = np.random.default_rng(self.random_state)
-        hash_seed, *rep_seeds = rng.integers(0, 2**63 - 1, size=1 + self.n_repetitions)
-        family = UniversalHashFamily(self.n_buckets, self.n_repetitions, random_state=hash_seed)
-        label_buckets = family(Y.indices)  # (R, nnz): h_r of every (sample, label) pair
-        fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_repetition)(
-                X,
-                _bucket_targets(Y.indptr, label_buckets[r], self.n_buckets),
-                self.n_buckets,
-                self.n_epochs,
-                self.learning_rate,
-                self.loss,
-                rep_seeds[r],
-            )
-            for r in range(self.n_repetitions)
-        )
-        self.hash_ = family
-        self.coef_ = np.stack([w for w, _, _ in fits])
-        self.intercept_ = np.stack([b for _, b, _ in fits])
-        self.loss_curves_ = np.stack([c for _, _, c in fits])
-        self.n_classes_, self.n_features_in_ = n_classes, X.shape[1]
-        self.output_ = self.loss
-        return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "coef_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit first")
-
-    def predict_bucket_proba(self, X, *, repetitions=None) -> np.ndarray:
-        """Bucket scores of each repetition, shape (n_samples, R, n_buckets), float32.
-
-        Softmax probabilities for ``loss="softmax"`` (the parent's computation),
-        per-bucket sigmoids for ``loss="sigmoid"``.
-
-        Parameters
-        ----------
-        X : scipy.sparse matrix or array-like, shape (n_samples, n_features)
-            Queries.
-        repetitions : sequence of int or None, default=None
-            Use only these repetitions; None uses all.
-        """
-        self._check_fitted()
-        if self.output_ == "softmax":
-            return super().predict_bucket_proba(X, repetitions=repetitions)
-        X = _check_X(X, self.n_features_in_)
-        reps = range(self.n_repetitions) if repetitions is None else list(repetitions)
-        out = np.empty((X.shape[0], len(reps), self.n_buckets), dtype=np.float32)
-        for j, r in enumerate(reps):
-            out[:, j, :] = expit(X @ self.coef_[r] + self.intercept_[r])
-        return out
+    if not np.isfinite(topic_exponent) or topic_exponent < 0:
+        raise ValueError(f"topic_exponent must be a finite number >= 0, got {topic_exponent!r}")
+    for name, value in (("leak", leak), ("shared", shared)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    rng = np.random.default_rng(random_state)
+    model = _FeatureModel.draw(rng, n_features, 2 * n_nonzero)
+    m = int(labels_per_topic)
+    n_topics = -(-n_classes // m)
+    label_at = rng.permutation(n_classes).astype(np.int64)  # topic t holds label_at[t*m:(t+1)*m]
+    topic_of_rank = rng.permutation(n_topics).astype(np.int64)
+    topics = topic_of_rank[_draw_ranks(rng, _power_law_cdf(n_topics, topic_exponent), n_samples)]
+    sizes = np.minimum(1 + rng.poisson(labels_per_sample - 1.0, size=n_samples), n_classes)
+    rows = np.repeat(np.arange(n_samples, dtype=np.int64), sizes)
+    topic_size = np.minimum(m, n_classes - topics[rows] * m)
+    within = _draw_ranks(rng, _power_law_cdf(m, label_exponent), rows.size) % topic_size
+    labels = label_at[topics[rows] * m + within]
+    leaked = rng.random(rows.size) < leak
+    global_order = rng.permutation(n_classes).astype(np.int64)
+    cdf = _power_law_cdf(n_classes, label_exponent)
+    labels[leaked] = global_order[_draw_ranks(rng, cdf, int(leaked.sum()))]
+    Y = sp.csr_matrix(
+        (np.ones(rows.size, dtype=np.float32), (rows, labels)), shape=(n_samples, n_classes)
+    )
+    Y.sum_duplicates()
+    Y.sort_indices()
+    Y.data[:] = 1
+    # Topic t's prototype is hashed like a class with id n_classes + t.
+    X = model.sample_rows(
+        rng, Y.indptr, Y.indices.astype(np.int64), n_nonzero, noise, n_classes + topics, shared
+    )
+    return X, Y
 
 
 # -- collision theory ---------------------------------------------------------------------

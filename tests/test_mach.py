@@ -27,25 +27,6 @@ def ref_softmax_sgd_epoch(X, targets, order, W, bias, lr):
     return loss
 
 
-def ref_softmax_sgd_epoch_multi(X, target_sets, order, W, bias, lr):
-    loss = 0.0
-    for i in order:
-        if len(target_sets[i]) == 0:
-            continue
-        row = X.getrow(i)
-        cols, vals = row.indices, row.data.astype(np.float64)
-        z = bias.astype(np.float64) + vals @ W[cols].astype(np.float64)
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        q = np.zeros_like(p)
-        q[target_sets[i]] = 1.0 / len(target_sets[i])
-        loss -= np.sum(q[target_sets[i]] * np.log(p[target_sets[i]]))
-        g = p - q
-        bias -= (lr * g).astype(np.float32)
-        W[cols] -= (lr * np.outer(vals, g)).astype(np.float32)
-    return loss
-
-
 def ref_softmax(X, W, bias):
     z = (X @ W.astype(np.float64)) + bias
     z = np.exp(z - z.max(axis=1, keepdims=True))
@@ -92,7 +73,9 @@ def test_forward_kernel_matches_numpy_reference():
     W = rng.normal(size=(100, 9)).astype(np.float32)
     b = rng.normal(size=9).astype(np.float32)
     out = np.empty((50, 9), np.float32)
-    kernels.softmax_forward(X.indptr, X.indices, X.data, W, b, out)
+    kernels.linear_forward(X.indptr, X.indices, X.data, W, b, out)
+    np.testing.assert_allclose(out, X @ W.astype(np.float64) + b, atol=1e-5)
+    kernels.softmax_groups(out, 1)
     # float32 exp/sum: 1e-6 absolute on probabilities
     np.testing.assert_allclose(out, ref_softmax(X, W, b), atol=1e-6)
 
@@ -228,6 +211,7 @@ def test_estimator_is_unbiased_over_hash_draws():
     P = np.stack([np.bincount(table[:, r], weights=p, minlength=B) for r in range(R)])
     clf.coef_ = np.zeros((R, d, B), np.float32)
     clf.intercept_ = np.log(np.maximum(P, 1e-12)).astype(np.float32)
+    clf.output_ = "softmax"
     est = clf.class_scores(np.ones((1, d)))[0]
     # E[P_r(h_r(c))] = p_c + (1 - p_c)/B, so B/(B-1)(mean - 1/B) -> p_c; the spread of one
     # draw is <= sqrt(1/B) / 1 and averaging 4000 draws shrinks it to < 0.01
@@ -403,32 +387,20 @@ def test_empty_rows_are_predicted_from_the_biases():
 # -- multi-label ------------------------------------------------------------------------------
 
 
-def test_multilabel_sgd_kernel_matches_numpy_reference():
-    X, _ = make_extreme_classification(150, n_features=200, n_classes=9, random_state=2)
-    rng = np.random.default_rng(1)
-    sets = [np.unique(rng.integers(0, 9, size=rng.integers(0, 4))) for _ in range(150)]
-    indptr = np.concatenate([[0], np.cumsum([s.size for s in sets])]).astype(np.int64)
-    indices = np.concatenate(sets).astype(np.int64)
-    order = rng.permutation(150).astype(np.int64)
-    W1, b1 = np.zeros((200, 9), np.float32), np.zeros(9, np.float32)
-    W2, b2 = W1.copy(), b1.copy()
-    loss = kernels.softmax_sgd_epoch_multi(
-        X.indptr, X.indices, X.data, indptr, indices, order, W1, b1, np.float32(0.9)
-    )
-    ref = ref_softmax_sgd_epoch_multi(X, sets, order, W2, b2, 0.9)
-    # float32 kernel vs float64-accumulating reference over 150 sequential updates
-    np.testing.assert_allclose(W1, W2, atol=2e-5)
-    np.testing.assert_allclose(b1, b2, atol=2e-5)
-    assert loss == pytest.approx(ref, rel=1e-4)
-
-
 def test_single_labels_given_as_sets_train_the_same_model(small_problem):
     Xtr, _, ytr, _ = small_problem
     kw = dict(n_buckets=32, n_repetitions=2, n_epochs=1, n_classes=600, random_state=0)
     a = MACHClassifier(**kw).fit(Xtr, ytr)
-    b = MACHClassifier(**kw).fit(Xtr, [np.array([c]) for c in ytr])
+    b = MACHClassifier(loss="softmax", **kw).fit(Xtr, [np.array([c]) for c in ytr])
     # same gradients (target weight 1); the two kernels differ only in bookkeeping
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
+    assert a.output_ == b.output_ == "softmax"
+    # "auto" takes the sigmoid for label sets, and one label as a set under the sigmoid is
+    # the same model as one label per sample under the sigmoid
+    c = MACHClassifier(**kw).fit(Xtr, [np.array([c]) for c in ytr])
+    d = MACHClassifier(loss="sigmoid", **kw).fit(Xtr, ytr)
+    assert c.output_ == "sigmoid"
+    np.testing.assert_array_equal(c.coef_, d.coef_)
 
 
 def _planted_multilabel(n, K, labels_per_row, seed):
@@ -491,9 +463,12 @@ def test_prune_kernels_match_numpy_reference():
     rng = np.random.default_rng(4)
     W = rng.normal(0.0, 0.1, size=(60, 16)).astype(np.float32)
     W[rng.random(60) < 0.2] = 0  # features never seen in training
-    indptr, indices, data = mach_mod._prune(W, 0.12)
+    indptr, indices, data, centres = mach_mod._prune(W, 0.12)
     got = sp.csr_matrix((data, indices, indptr), shape=W.shape).toarray()
     ref, keep = ref_prune(W, 0.12)
+    seen = np.any(W != 0, axis=1)
+    np.testing.assert_allclose(centres[seen], np.median(W[seen], axis=1), atol=1e-7)
+    assert np.all(centres[~seen] == 0)
     assert np.array_equal(got != 0, keep)
     # medians in float32 (kernel) vs float64 (reference): differences of one rounding
     np.testing.assert_allclose(got, ref, atol=1e-6)
@@ -508,9 +483,11 @@ def test_sparse_forward_kernel_matches_numpy_reference():
     bias = rng.normal(size=(G, B)).astype(np.float32)
     W = sp.csr_matrix(dense.transpose(1, 0, 2).reshape(80, G * B))
     out = np.empty((40, G * B), np.float32)
-    kernels.sparse_softmax_forward(
-        X.indptr, X.indices, X.data, W.indptr, W.indices, W.data, bias.ravel(), G, out
+    kernels.sparse_linear_forward(
+        X.indptr, X.indices, X.data, W.indptr, W.indices, W.data, bias.ravel(), out
     )
+    np.testing.assert_allclose(out, X @ W.toarray().astype(np.float64) + bias.ravel(), atol=1e-5)
+    kernels.softmax_groups(out, G)
     for g in range(G):  # each group is its own softmax; float32 vs float64 reference
         np.testing.assert_allclose(
             out[:, g * B : (g + 1) * B], ref_softmax(X, dense[g], bias[g]), atol=1e-6

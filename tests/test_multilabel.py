@@ -3,12 +3,11 @@ import pytest
 import scipy.sparse as sp
 from joblib import parallel_config
 
-from rushml import _multilabel_kernels as kernels
+from rushml import _mach_kernels as kernels
 from rushml.hashing import UniversalHashFamily
 from rushml.mach import MACHClassifier
 from rushml.metrics import model_nbytes, precision_at_k
 from rushml.multilabel import (
-    MultiLabelMACH,
     make_extreme_multilabel,
     measured_collision_rates,
     predicted_collision_rates,
@@ -130,7 +129,7 @@ def noiseless_toy(n=400, K=40, seed=0):
 def test_noiseless_toy_decodes_every_label_set_exactly():
     X, Y, sets = noiseless_toy()
     # B=16, R=8, L<=3: a non-label is all-hot with probability (1-(15/16)^3)^8 ~ 1e-6
-    clf = MultiLabelMACH(n_buckets=16, n_repetitions=8, n_epochs=30, random_state=0).fit(X, Y)
+    clf = MACHClassifier(n_buckets=16, n_repetitions=8, n_epochs=30, random_state=0).fit(X, Y)
     assert clf.output_ == "sigmoid"  # the default target
     top = clf.predict_topk(X, k=3)
     for i, labels in enumerate(sets):
@@ -143,7 +142,7 @@ def test_one_label_per_sample_reproduces_mach_exactly():
     )
     y = Y.indices.astype(np.int64)  # one label per row
     params = dict(n_buckets=16, n_repetitions=3, n_classes=300, n_epochs=2, random_state=5)
-    ml = MultiLabelMACH(loss="softmax", **params).fit(X, [np.array([c]) for c in y])
+    ml = MACHClassifier(loss="softmax", **params).fit(X, [np.array([c]) for c in y])
     mc = MACHClassifier(**params).fit(X, y)
     np.testing.assert_array_equal(ml.hash_(np.arange(300)), mc.hash_(np.arange(300)))
     np.testing.assert_array_equal(ml.coef_, mc.coef_)
@@ -159,7 +158,7 @@ def multilabel_problem():
 
 def test_learns_generated_multilabel_data_far_above_chance(multilabel_problem):
     X_tr, X_te, Y_tr, Y_te = multilabel_problem
-    clf = MultiLabelMACH(n_buckets=32, n_repetitions=6, n_epochs=3, random_state=0).fit(X_tr, Y_tr)
+    clf = MACHClassifier(n_buckets=32, n_repetitions=6, n_epochs=3, random_state=0).fit(X_tr, Y_tr)
     top = clf.predict_topk(X_te, k=5)
     p1, p5 = precision_at_k(top, Y_te, 1), precision_at_k(top, Y_te, 5)
     # chance P@1 is about the head label's share (<0.15 at exponent 1.1, K=800); seeded
@@ -171,7 +170,7 @@ def test_learns_generated_multilabel_data_far_above_chance(multilabel_problem):
 
 def test_sigmoid_bucket_scores_are_logistic_of_the_linear_model(multilabel_problem):
     X_tr, X_te, Y_tr, _ = multilabel_problem
-    clf = MultiLabelMACH(
+    clf = MACHClassifier(
         n_buckets=16, n_repetitions=2, n_epochs=1, loss="sigmoid", random_state=0
     ).fit(X_tr, Y_tr)
     probs = clf.predict_bucket_proba(X_te[:50])
@@ -184,10 +183,10 @@ def test_sigmoid_bucket_scores_are_logistic_of_the_linear_model(multilabel_probl
 def test_random_state_determines_the_model_regardless_of_n_jobs(multilabel_problem):
     X_tr, _, Y_tr, _ = multilabel_problem
     params = dict(n_buckets=8, n_repetitions=3, n_epochs=1, random_state=11)
-    a = MultiLabelMACH(n_jobs=1, **params).fit(X_tr, Y_tr)
+    a = MACHClassifier(n_jobs=1, **params).fit(X_tr, Y_tr)
     with parallel_config(backend="threading"):  # the kernels release the GIL; no process start-up
-        b = MultiLabelMACH(n_jobs=2, **params).fit(X_tr, Y_tr)
-    c = MultiLabelMACH(**{**params, "random_state": 12}).fit(X_tr, Y_tr)
+        b = MACHClassifier(n_jobs=2, **params).fit(X_tr, Y_tr)
+    c = MACHClassifier(**{**params, "random_state": 12}).fit(X_tr, Y_tr)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert not np.array_equal(a.coef_, c.coef_)
 
@@ -196,8 +195,8 @@ def test_indicator_and_list_of_label_arrays_give_the_same_model(multilabel_probl
     X_tr, _, Y_tr, _ = multilabel_problem
     lists = [Y_tr.indices[Y_tr.indptr[i] : Y_tr.indptr[i + 1]][::-1] for i in range(Y_tr.shape[0])]
     params = dict(n_buckets=8, n_repetitions=2, n_epochs=1, n_classes=800, random_state=3)
-    a = MultiLabelMACH(**params).fit(X_tr, Y_tr)
-    b = MultiLabelMACH(**params).fit(X_tr, lists)
+    a = MACHClassifier(**params).fit(X_tr, Y_tr)
+    b = MACHClassifier(**params).fit(X_tr, lists)
     np.testing.assert_array_equal(a.coef_, b.coef_)
 
 
@@ -205,7 +204,7 @@ def test_empty_label_sets_are_skipped_by_softmax_and_all_empty_is_refused():
     X, Y, sets = noiseless_toy(n=50)
     with_empty = [*sets[:25], np.array([], dtype=int), *sets[25:]]
     X2 = sp.vstack([X[:25], X[:1], X[25:]]).tocsr()
-    clf = MultiLabelMACH(n_buckets=8, n_repetitions=2, n_epochs=1, random_state=0)
+    clf = MACHClassifier(n_buckets=8, n_repetitions=2, n_epochs=1, random_state=0)
     clf.fit(X2, with_empty)  # accepted: XC repository files have rows without labels
     assert np.all(np.isfinite(clf.loss_curves_))
     with pytest.raises(ValueError, match="y has no labels at all"):
@@ -214,7 +213,7 @@ def test_empty_label_sets_are_skipped_by_softmax_and_all_empty_is_refused():
 
 def test_labels_out_of_range_raise_a_clear_error():
     X, Y, sets = noiseless_toy(n=20, K=40)
-    clf = MultiLabelMACH(n_buckets=8, n_repetitions=2, n_classes=30, n_epochs=1)
+    clf = MACHClassifier(n_buckets=8, n_repetitions=2, n_classes=30, n_epochs=1)
     with pytest.raises(ValueError, match=r"labels must be < n_classes=30, got 3\d"):
         clf.fit(X, Y)  # indicator columns 30..39 used
     with pytest.raises(ValueError, match=r"labels must be < n_classes=30, got 45"):
@@ -226,7 +225,7 @@ def test_labels_out_of_range_raise_a_clear_error():
 @pytest.mark.parametrize(
     ("y", "match"),
     [
-        (np.arange(20), "y must be a scipy.sparse indicator matrix .* got ndarray"),
+        (np.ones((20, 3)), r"y must be 1-d \(n_samples,\), got shape \(20, 3\)"),
         ([np.array([1.5, 2.0])] * 20, "label set 0 must hold integer label ids"),
         ([np.array([[1, 2]])] * 20, r"label set 0 must be 1-d, got shape \(1, 2\)"),
         ([np.array([1])] * 19, "X and y have different numbers of samples: 20 and 19"),
@@ -236,13 +235,13 @@ def test_labels_out_of_range_raise_a_clear_error():
 def test_bad_label_input_raises(y, match):
     X, _, _ = noiseless_toy(n=20, K=40)
     with pytest.raises(ValueError, match=match):
-        MultiLabelMACH(n_buckets=8, n_repetitions=2, n_epochs=1).fit(X, y)
+        MACHClassifier(n_buckets=8, n_repetitions=2, n_epochs=1).fit(X, y)
 
 
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"loss": "hinge"}, r"loss must be one of \('softmax', 'sigmoid'\), got 'hinge'"),
+        ({"loss": "hinge"}, r"loss must be one of \('auto', 'softmax', 'sigmoid'\), got 'hinge'"),
         ({"n_buckets": 64}, r"n_buckets must be smaller than the number of classes \(40\), got 64"),
         ({"n_repetitions": 0}, "n_repetitions must be an integer >= 1, got 0"),
     ],
@@ -250,11 +249,11 @@ def test_bad_label_input_raises(y, match):
 def test_bad_parameters_raise_naming_the_parameter(params, match):
     X, Y, _ = noiseless_toy(n=20, K=40)
     with pytest.raises(ValueError, match=match):
-        MultiLabelMACH(**{"n_buckets": 8, "n_repetitions": 2, **params}).fit(X, Y)
+        MACHClassifier(**{"n_buckets": 8, "n_repetitions": 2, **params}).fit(X, Y)
 
 
 def test_params_are_stored_as_given():
-    clf = MultiLabelMACH(n_buckets=7, loss="softmax")
+    clf = MACHClassifier(n_buckets=7, loss="softmax")
     assert clf.get_params()["loss"] == "softmax" and clf.n_buckets == 7
     assert "loss='softmax'" in repr(clf)
 
@@ -361,7 +360,7 @@ def test_fits_a_file_in_the_extreme_classification_repository_format(tmp_path):
     Y[[3, 77], :] = 0  # rows without labels, as in the repository's files
     write_xc(tmp_path / "train.txt", X, Y.tocsr())
     X2, Y2 = read_xc(tmp_path / "train.txt")
-    clf = MultiLabelMACH(n_buckets=16, n_repetitions=3, n_epochs=2, random_state=0).fit(X2, Y2)
+    clf = MACHClassifier(n_buckets=16, n_repetitions=3, n_epochs=2, random_state=0).fit(X2, Y2)
     assert clf.n_classes_ == 120 and clf.predict_topk(X2[:4], 5).shape == (4, 5)
 
 
@@ -373,3 +372,94 @@ def test_collision_counting_does_not_depend_on_the_block_size(monkeypatch):
     whole = measured_collision_rates(h, Y)
     monkeypatch.setattr(ml, "_SCORE_CELLS", 3 * 700)  # three rows per block, ragged last block
     assert measured_collision_rates(h, Y) == whole
+
+
+# -- one estimator for labels and label sets ------------------------------------------------
+
+
+def _dense_reference_topk(clf, X, k):
+    """Top-k of the count-min estimator computed densely from the fitted weights."""
+    W = clf.coef_.toarray() if hasattr(clf.coef_, "toarray") else clf.coef_.astype(np.float64)
+    z = np.stack([X @ W[r].astype(np.float64) + clf.intercept_[r] for r in range(W.shape[0])], 1)
+    if clf.output_ == "sigmoid":
+        probs = 1 / (1 + np.exp(-z))
+    else:
+        probs = np.exp(z - z.max(axis=2, keepdims=True))
+        probs /= probs.sum(axis=2, keepdims=True)
+    buckets = clf.hash_(np.arange(clf.n_classes_))  # (R, K)
+    scores = np.mean([probs[:, r, buckets[r]] for r in range(W.shape[0])], axis=0)
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k], np.sort(scores, axis=1)[:, ::-1]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"loss": "sigmoid"},
+        {"loss": "softmax"},
+        {"loss": "sigmoid", "prune_threshold": 0.05, "weight_dtype": "float16"},
+        {"loss": "softmax", "prune_threshold": 0.05},
+    ],
+    ids=["sigmoid", "softmax", "sigmoid-pruned", "softmax-pruned"],
+)
+def test_multilabel_decoding_matches_a_dense_reference(multilabel_problem, params):
+    X_tr, X_te, Y_tr, _ = multilabel_problem
+    clf = MACHClassifier(n_buckets=16, n_repetitions=4, n_epochs=2, random_state=1, **params).fit(
+        X_tr, Y_tr
+    )
+    top, scores = clf.predict_topk(X_te[:80], k=5, return_scores=True)
+    ref_top, ref_scores = _dense_reference_topk(clf, X_te[:80], 5)
+    B = clf.n_buckets
+    # float32 model outputs vs float64 reference: scores to 1e-5; ids agree except on near-ties
+    np.testing.assert_allclose(scores, B / (B - 1) * (ref_scores[:, :5] - 1 / B), atol=1e-5)
+    assert np.mean(top == ref_top) > 0.98
+
+
+def test_pruned_sigmoid_model_keeps_its_row_offsets():
+    X, Y = make_extreme_multilabel(1500, n_features=800, n_classes=300, random_state=9)
+    kw = dict(n_buckets=16, n_repetitions=3, n_epochs=2, loss="sigmoid", random_state=2)
+    dense = MACHClassifier(**kw).fit(X, Y)
+    pruned = MACHClassifier(prune_threshold=0.0, **kw).fit(X, Y)
+    assert pruned.coef_.offsets.shape == (3, 800)
+    assert np.any(pruned.coef_.offsets != 0)  # sigmoid rows are not centred at 0
+    # threshold 0 drops only the centred zeros: the same model up to float32 rounding
+    np.testing.assert_allclose(
+        pruned.predict_bucket_proba(X[:100]), dense.predict_bucket_proba(X[:100]), atol=1e-5
+    )
+    assert model_nbytes(pruned) >= pruned.coef_.offsets.nbytes
+
+
+def test_every_label_beats_the_first_label_on_p_at_5():
+    X, Y = make_extreme_multilabel(
+        4000, n_features=2000, n_classes=500, labels_per_sample=5, random_state=10
+    )
+    X_tr, X_te, Y_tr, Y_te = X[:3000], X[3000:], Y[:3000], Y[3000:]
+    kw = dict(n_buckets=32, n_repetitions=6, n_epochs=3, n_classes=500, random_state=0)
+    first = Y_tr.indices[Y_tr.indptr[:-1]]  # every row has a label
+    p5_first = precision_at_k(MACHClassifier(**kw).fit(X_tr, first).predict_topk(X_te, 5), Y_te, 5)
+    p5_all = precision_at_k(MACHClassifier(**kw).fit(X_tr, Y_tr).predict_topk(X_te, 5), Y_te, 5)
+    # seeded: 0.18 against 0.42; a model that ignores the other labels cannot close it
+    assert p5_all > 1.5 * p5_first, (p5_first, p5_all)
+
+
+def test_topical_labels_co_occur_and_share_features():
+    from rushml.multilabel import make_topical_multilabel
+
+    kw = dict(n_features=3000, n_classes=600, labels_per_topic=20, leak=0.0, random_state=3)
+    X, Y = make_topical_multilabel(2000, **kw)
+    X2, Y2 = make_topical_multilabel(2000, **kw)
+    assert (X != X2).nnz == 0 and (Y != Y2).nnz == 0  # seeded
+    assert X.shape == (2000, 3000) and Y.shape == (2000, 600)
+    assert np.all(np.diff(Y.indptr) >= 1) and set(Y.data) == {1}
+    # With no leak, a row's labels are one topic's: the label pairs of a row co-occur far
+    # more than independent labels would (at most 30 of the 600 labels per topic-mate set)
+    C = (Y.T @ Y).toarray()
+    np.fill_diagonal(C, 0)
+    partners = (C > 0).sum(axis=1)
+    assert partners.max() <= 19  # a label only ever meets the 19 others of its topic
+    # Labels of one topic share features: two co-occurring labels' mean rows overlap
+    mean = np.asarray((Y.T @ X).todense())
+    i, j = np.unravel_index(np.argmax(C), C.shape)
+    cos = mean[i] @ mean[j] / np.linalg.norm(mean[i]) / np.linalg.norm(mean[j])
+    assert cos > 0.3, cos
+    with pytest.raises(ValueError, match="leak must be in"):
+        make_topical_multilabel(10, n_features=10, n_classes=10, leak=1.5)

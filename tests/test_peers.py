@@ -54,15 +54,8 @@ def test_quick_run_writes_json_and_markdown_with_every_method(quick_report):
     report, out = quick_report
     (problem,) = report["problems"]
     names = [row["method"] for row in problem["methods"]]
-    assert names == [
-        "mach-R4-B256",
-        "mach-R8-B512",
-        "mach-R4-B256-pruned",
-        "mach-R8-B32-pruned",
-        "omikuji",
-        "napkinxc-plt",
-        "pecos-xrlinear",
-    ]
+    assert names == ["mach", "omikuji", "napkinxc-plt", "pecos-xrlinear"]
+    assert problem["methods"][0]["params"] == bench.MACH_RECOMMENDED
     table = out.with_suffix(".md").read_text()
     for name in names:
         assert f"| {name} |" in table
@@ -153,19 +146,49 @@ def test_a_method_over_the_memory_cap_is_reported_and_the_next_one_still_runs(ti
 
 def test_pruned_mach_settings_train_compact_models(tiny_problem):
     folder, Y_te = tiny_problem
-    methods = bench.default_methods([], [(2, 16)], prune_threshold=0.05)
-    (spec,) = [m for m in methods if m["family"] == "mach"]
-    assert spec["method"] == "mach-R2-B16-pruned"
+    spec = bench.parse_mach_setting("2x16:prune_threshold=0.05,weight_dtype=float16")
+    assert spec["method"] == "mach-R2-B16-p0.05-float16"
     assert spec["params"]["prune_threshold"] == 0.05
     assert spec["params"]["weight_dtype"] == "float16"
-    dense = bench.run_method(MACH_TINY, folder, Y_te, 1, 120, 8 * 2**30)
+    assert spec["params"]["loss"] == bench.MACH_RECOMMENDED["loss"]
+    dense = bench.parse_mach_setting("2x16:prune_threshold=none,weight_dtype=float32")
+    assert dense["params"]["prune_threshold"] is None
+    dense = bench.run_method(dense, folder, Y_te, 1, 120, 8 * 2**30)
     pruned = bench.run_method(spec, folder, Y_te, 1, 120, 8 * 2**30)
     assert dense["status"] == pruned["status"] == "ok", (dense["reason"], pruned["reason"])
-    # the saved model shrinks (dense: 500 features x 2 x 16 float32 weights); on this
-    # tiny problem every feature occurs often, so rows keep many weights: 0.6x on this
-    # seed (the sparse Amazon-670K shape keeps a few percent, see results/peers.md)
+    # the saved model shrinks (dense: 500 features x 2 x 16 float32 weights)
     assert pruned["model_bytes"] < 0.8 * dense["model_bytes"]
     assert pruned["p_at_1"] >= dense["p_at_1"] - 0.05
+
+
+def test_mach_settings_and_method_names_are_checked():
+    with pytest.raises(SystemExit, match="expected RxB"):
+        bench.parse_mach_setting("8by512")
+    with pytest.raises(SystemExit, match="unknown parameter 'epochs'"):
+        bench.parse_mach_setting("8x512:epochs=3")
+    args = bench.build_parser().parse_args(["--quick", "--methods", "mach", "omikuji"])
+    methods = bench.default_methods(args.mach)
+    assert methods[0] == {"method": "mach", "family": "mach", "params": bench.MACH_RECOMMENDED}
+    with pytest.raises(SystemExit, match=r"--methods: unknown \['mach-R9-B9'\]"):
+        bench.run(bench.build_parser().parse_args(["--quick", "--methods", "mach-R9-B9"]), [])
+
+
+def test_generated_problems_scale_rows_with_k_and_carry_every_label():
+    assert bench.scaled_rows(670_091) == 100_000
+    assert bench.scaled_rows(100_000) == 38_631 and bench.scaled_rows(10_000) == 12_216
+    assert bench.scaled_rows(1_000) == 10_000
+    args = bench.build_parser().parse_args(["--sizes", "1e4", "670k"])
+    problems = bench.problems_from_args(args)
+    assert [(p["law"], p["n_classes"], p["n_train"]) for p in problems] == [
+        ("independent", 10_000, 12_216),
+        ("topical", 10_000, 12_216),
+        ("independent", 670_091, 100_000),
+        ("topical", 670_091, 100_000),
+    ]
+    for law in ("independent", "topical"):
+        X_tr, Y_tr, X_te, Y_te = bench.generated_problem(500, 300, 400, 50, seed=0, law=law)
+        assert X_tr.shape == (400, 300) and Y_te.shape == (50, 500)
+        assert Y_tr.nnz / Y_tr.shape[0] > 2  # multi-label rows
 
 
 def test_sizes_parse_like_the_issue_writes_them():
@@ -181,35 +204,41 @@ def test_quick_run_by_default_never_overwrites_the_committed_results():
 
 
 @pytest.mark.slow
-def test_xc_files_are_read_and_scored_against_all_their_labels(tmp_path):
+@pytest.mark.parametrize("layout", ["one file", "two files"])
+def test_xc_files_are_read_and_scored_against_all_their_labels(tmp_path, layout):
     from rushml.xc_io import write_xc
 
     X_tr, Y_tr, X_te, Y_te = bench.generated_problem(200, 400, 500, 80, seed=1)
-    # make every test row multi-label: its own label plus label 0
-    Y_te = Y_te.tolil()
-    Y_te[:, 0] = 1
-    write_xc(tmp_path / "train.txt", X_tr, Y_tr)
-    write_xc(tmp_path / "test.txt", X_te, Y_te.tocsr())
+    if layout == "one file":
+        write_xc(tmp_path / "train.txt", X_tr, Y_tr)
+        write_xc(tmp_path / "test.txt", X_te, Y_te)
+        train, test = [str(tmp_path / "train.txt")], [str(tmp_path / "test.txt")]
+    else:  # the repository's newer layout: features 'n d', labels 'n L' with label:value
+        train, test = [], []
+        for part, X, Y in (("trn", X_tr, Y_tr), ("tst", X_te, Y_te)):
+            files = {"X": X, "Y": Y}
+            for kind, M in files.items():
+                M = M.tocsr()
+                lines = [f"{M.shape[0]} {M.shape[1]}"] + [
+                    " ".join(f"{j}:{v:g}" for j, v in zip(M.indices[s:e], M.data[s:e], strict=True))
+                    for s, e in zip(M.indptr[:-1], M.indptr[1:], strict=True)
+                ]
+                path = tmp_path / f"{part}_X_{kind}.txt"
+                path.write_text("\n".join(lines) + "\n")
+                (train if part == "trn" else test).append(str(path))
     out = tmp_path / "xc.json"
     bench.main(
-        [
-            "--xc-train",
-            str(tmp_path / "train.txt"),
-            "--xc-test",
-            str(tmp_path / "test.txt"),
-            "--methods",
-            "mach-R2-B16",
-            "--mach",
-            "2x16",
-            "--output",
-            str(out),
-        ]
+        ["--xc-train", *train, "--xc-test", *test, "--methods", "mach-R2-B16"]
+        + ["--mach", "2x16", "--output", str(out)]
     )
     report = json.loads(out.read_text())
     (problem,) = report["problems"]
-    assert problem["name"] == "train.txt" and problem["n_test"] == 80
+    assert problem["n_test"] == 80 and problem["n_classes"] == 200
+    assert problem["name"] == ("train.txt" if layout == "one file" else "trn_X_X.txt + trn_X_Y.txt")
     (row,) = problem["methods"]
     assert row["status"] == "ok", row["reason"]
+    assert set(bench.METHOD_FIELDS) <= set(row)
+    assert all(row[f] is not None for f in ("train_s", "p_at_1", "p_at_5", "model_bytes"))
     assert directive.validate_results(report, "xc.json") == []
 
 
