@@ -344,6 +344,7 @@ RATIO_FIELDS = (
     ("model_bytes", "model size"),
     ("peak_rss_bytes", "peak memory"),
     ("p_at_1", "P@1"),
+    ("p_at_5", "P@5"),
 )
 _OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
 _SHOW = {"<=": "≤", ">=": "≥"}
@@ -355,6 +356,14 @@ def parse_compare(text: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(parts):
         raise ValueError(f"expected 'method / reference', got {text!r}")
     return parts[0], parts[1]
+
+
+def parse_where(text: str) -> tuple[str, str]:
+    """``"law=topical"`` -> ``("law", "topical")``."""
+    field, sep, value = (text or "").partition("=")
+    if not sep or not field.strip() or not value.strip():
+        raise ValueError(f"expected 'field=value', got {text!r}")
+    return field.strip(), value.strip()
 
 
 def parse_targets(text: str) -> list[tuple[str, str, float]]:
@@ -435,7 +444,10 @@ class BenchmarkResultsDirective(SphinxDirective):
     ``:targets: field <= x, field >= y``
         With ``:compare:``, say per problem whether each ratio target holds;
         fields: ``train_s``, ``predict_ms_per_1k``, ``model_bytes``,
-        ``peak_rss_bytes``, ``p_at_1``.
+        ``peak_rss_bytes``, ``p_at_1``, ``p_at_5``.
+    ``:where: field=value``
+        Show only the problems whose ``field`` is ``value`` (e.g. ``law=topical``),
+        so that the charts draw one point per K.
     """
 
     required_arguments = 1
@@ -443,6 +455,7 @@ class BenchmarkResultsDirective(SphinxDirective):
         "no-charts": lambda arg: True,
         "compare": parse_compare,
         "targets": parse_targets,
+        "where": parse_where,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -455,6 +468,15 @@ class BenchmarkResultsDirective(SphinxDirective):
             stop_on_bad_results(self, error)
 
     def _run(self, rel: str, data: dict) -> list[nodes.Node]:
+        if "where" in self.options:
+            field, value = self.options["where"]
+            kept = [p for p in data["problems"] if str(p.get(field)) == value]
+            if not kept:
+                raise BenchmarkResultsError(
+                    f"{rel}: :where: {field}={value} matches none of its "
+                    f"{len(data['problems'])} problems"
+                )
+            data = {**data, "problems": kept}
         container = nodes.container(classes=["portfolio-bench"])
         container += provenance_paragraph(data["provenance"])
         for problem in data["problems"]:

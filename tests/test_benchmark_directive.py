@@ -277,10 +277,10 @@ def test_comparison_ratios_and_verdicts_follow_the_json(good_site):
         by_name = {m["method"]: m for m in problem["methods"]}
         a, b = by_name["mach-R4-B256"], by_name["omikuji"]
         assert cells[0] == problem["name"]
-        train, model, p1 = (a[f] / b[f] for f in ("train_s", "model_bytes", "p_at_1"))
+        train, model, p1, p5 = (a[f] / b[f] for f in ("train_s", "model_bytes", "p_at_1", "p_at_5"))
         assert cells[1] == f"{train:.2f}×" and cells[3] == f"{model:.2f}×"
-        assert cells[5] == f"{p1:.2f}×"
-        verdict = cells[6]
+        assert cells[5] == f"{p1:.2f}×" and cells[6] == f"{p5:.2f}×"
+        verdict = cells[7]
         assert f"training time ≤ 1: {'holds' if train <= 1 else 'fails'}" in verdict
         assert f"model size ≤ 0.5: {'holds' if model <= 0.5 else 'fails'}" in verdict
         assert f"P@1 ≥ 0.9: {'holds' if p1 >= 0.9 else 'fails'}" in verdict
@@ -302,6 +302,32 @@ def test_comparing_a_method_the_file_lacks_fails_the_build(tmp_path):
     proc = build(src, tmp_path / "html")
     assert proc.returncode != 0
     assert "results.json: :compare: names method 'parabel'" in proc.stdout + proc.stderr
+
+
+def test_where_keeps_only_the_matching_problems(tmp_path):
+    src = copy_root("bench-good", tmp_path)
+    page = (src / "index.md").read_text().replace(":compare:", ":where: name=K=1,000\n:compare:")
+    (src / "index.md").write_text(page)
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    soup = BeautifulSoup((tmp_path / "html" / "index.html").read_text(), "html.parser")
+    tables = soup.select("table.portfolio-bench-table:not(.portfolio-bench-compare)")
+    assert len(tables) == 1 and "K=1,000" in tables[0].caption.get_text()
+    compare = soup.select("table.portfolio-bench-compare tbody tr")
+    assert [tr.td.get_text(strip=True) for tr in compare] == ["K=1,000"]
+    alts = [img["alt"] for img in soup.select("img")]
+    assert alts and all("(1,000)" in alt for alt in alts if "against the number" in alt)
+
+
+def test_where_that_matches_nothing_fails_the_build(tmp_path):
+    src = copy_root("bench-good", tmp_path)
+    page = (src / "index.md").read_text().replace(":compare:", ":where: law=topical\n:compare:")
+    (src / "index.md").write_text(page)
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    assert "results.json: :where: law=topical matches none of its 2 problems" in (
+        proc.stdout + proc.stderr
+    )
 
 
 @pytest.mark.parametrize(
