@@ -36,7 +36,19 @@ _FAST = {"reassoc", "contract", "arcp", "nsz"}
 
 @njit(cache=True)
 def _gather_one(
-    i, codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, mark
+    i,
+    codes,
+    offsets,
+    items,
+    lab_ptr,
+    lab_ids,
+    shared,
+    extra,
+    max_active,
+    fill_to,
+    out,
+    out_n,
+    mark,
 ):  # pragma: no cover - compiled
     # mark: scratch of one int32 per output neuron, all zero on entry and on exit.
     n_tables = codes.shape[1]
@@ -45,6 +57,16 @@ def _gather_one(
     for s in range(lo, hi):
         out[i, s - lo] = lab_ids[s]
         mark[lab_ids[s]] = -(1 << 30)  # labels never count as candidates
+    # Shared negatives (the batch's other labels) follow the labels, within max_active.
+    n_fixed = n_lab
+    for s in range(shared.shape[0]):
+        x = shared[s]
+        if n_fixed >= max_active:
+            break
+        if mark[x] == 0:
+            out[i, n_fixed] = x
+            n_fixed += 1
+            mark[x] = -(1 << 30)
     # Distinct bucket hits in order of first retrieval, with their votes (tables agreeing).
     n_cand = 0
     for t in range(n_tables):
@@ -63,7 +85,7 @@ def _gather_one(
             if mark[x] > max_votes:
                 max_votes = mark[x]
     # Keep the most-voted hits (ties: first retrieved) within max_active, in retrieval order.
-    room = max(max_active - n_lab, 0)
+    room = max(max_active - n_fixed, 0)
     threshold, spare = 0, room  # keep votes > threshold, plus `spare` of votes == threshold
     if n_uniq > room:
         per_vote = np.zeros(max_votes + 1, dtype=np.int64)
@@ -75,7 +97,7 @@ def _gather_one(
             above += per_vote[threshold]
             threshold -= 1
         spare = room - above
-    n = n_lab
+    n = n_fixed
     for u in range(n_uniq):
         x = uniq[u]
         v = mark[x]
@@ -88,7 +110,7 @@ def _gather_one(
     for s in range(n_lab, n):
         mark[out[i, s]] = 1
     # Fill up to fill_to[i] with the extras, in their order, skipping active ones.
-    target = min(fill_to[i], max(max_active, n_lab))
+    target = min(fill_to[i], max(max_active, n_fixed))
     for e in range(extra.shape[1]):
         if n >= target:
             break
@@ -104,7 +126,7 @@ def _gather_one(
 
 @njit(cache=True)
 def _gather_serial(
-    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, marks
+    codes, offsets, items, lab_ptr, lab_ids, shared, extra, max_active, fill_to, out, out_n, marks
 ):  # pragma: no cover - compiled
     for i in range(codes.shape[0]):
         _gather_one(
@@ -114,6 +136,7 @@ def _gather_serial(
             items,
             lab_ptr,
             lab_ids,
+            shared,
             extra,
             max_active,
             fill_to,
@@ -125,7 +148,7 @@ def _gather_serial(
 
 @njit(parallel=True, cache=True)
 def _gather_parallel(
-    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, out, out_n, marks
+    codes, offsets, items, lab_ptr, lab_ids, shared, extra, max_active, fill_to, out, out_n, marks
 ):  # pragma: no cover - compiled
     n_chunks = marks.shape[0]
     n = codes.shape[0]
@@ -138,6 +161,7 @@ def _gather_parallel(
                 items,
                 lab_ptr,
                 lab_ids,
+                shared,
                 extra,
                 max_active,
                 fill_to,
@@ -152,9 +176,19 @@ def _parallel() -> bool:
 
 
 def gather_active(
-    codes, offsets, items, lab_ptr, lab_ids, extra, max_active, fill_to, n_outputs, marks=None
+    codes,
+    offsets,
+    items,
+    lab_ptr,
+    lab_ids,
+    extra,
+    max_active,
+    fill_to,
+    n_outputs,
+    marks=None,
+    shared=None,
 ):
-    """Active output neurons of each example: its labels, its bucket hits, then fillers.
+    """Active output neurons of each example: labels, shared ids, bucket hits, then fillers.
 
     Parameters
     ----------
@@ -181,11 +215,16 @@ def gather_active(
     marks : ndarray of int32, shape (n_chunks, n_outputs), optional
         All-zero scratch (left all-zero); one row per parallel chunk. Passing the
         same buffer on every batch saves allocating it.
+    shared : ndarray of int64, shape (n_shared,), optional
+        Ids every example gets right after its labels (skipping its own labels),
+        in order while there is room under ``max_active``, before any bucket hit:
+        a batch's labels shared as negatives. ``None``: none.
 
     Returns
     -------
     active : ndarray of int64, shape (n_examples, width)
-        Row ``i``: the labels, the kept hits in retrieval order, then the fillers.
+        Row ``i``: the labels, the shared ids, the kept hits in retrieval order,
+        then the fillers.
     n_active : ndarray of int64, shape (n_examples,)
         Valid entries per row.
     """
@@ -196,7 +235,9 @@ def gather_active(
         n_hits = (offsets[rows, codes + 1] - offsets[rows, codes]).sum(axis=1)
     else:
         n_hits = np.zeros(n_examples, dtype=np.int64)
-    bound = np.minimum(n_lab + n_hits + extra.shape[1], np.maximum(max_active, n_lab))
+    shared = np.zeros(0, np.int64) if shared is None else np.asarray(shared, dtype=np.int64)
+    n_fixed = n_lab + shared.size  # at most: a label that is also shared counts once
+    bound = np.minimum(n_fixed + n_hits + extra.shape[1], np.maximum(max_active, n_lab))
     width = int(max(bound.max(initial=0), 1))
     out = np.full((n_examples, width), -1, dtype=np.int64)
     out_n = np.zeros(n_examples, dtype=np.int64)
@@ -209,6 +250,7 @@ def gather_active(
         items.astype(np.int32, copy=False),
         lab_ptr,
         lab_ids,
+        shared,
         extra.astype(np.int64, copy=False),
         int(max_active),
         np.asarray(fill_to, dtype=np.int64),
@@ -565,7 +607,7 @@ def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
 
 
 @njit(cache=True)
-def _dwta_rows(lo, hi, X, bins, probes, n_hashes, codes):  # pragma: no cover - compiled
+def _dwta_rows(lo, hi, X, bins, probes, n_hashes, base, codes):  # pragma: no cover - compiled
     n_functions, bin_size = bins.shape
     n_tables = codes.shape[1]
     win = np.empty(n_functions, dtype=np.int64)
@@ -592,19 +634,20 @@ def _dwta_rows(lo, hi, X, bins, probes, n_hashes, codes):  # pragma: no cover - 
                     value = win[probes[f, p]]
                     p += 1
                 code += max(value, 0) * weight
-                weight *= bin_size
+                weight *= base
             codes[i, t] = code
 
 
 @njit(parallel=True, cache=True)
-def _dwta_parallel(X, bins, probes, n_hashes, codes):  # pragma: no cover - compiled
+def _dwta_parallel(X, bins, probes, n_hashes, base, codes):  # pragma: no cover - compiled
     n = X.shape[0]
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
-        _dwta_rows(c * n // n_chunks, (c + 1) * n // n_chunks, X, bins, probes, n_hashes, codes)
+        lo, hi = c * n // n_chunks, (c + 1) * n // n_chunks
+        _dwta_rows(lo, hi, X, bins, probes, n_hashes, base, codes)
 
 
-def dwta_codes(X, bins, probes, n_hashes, n_tables):
+def dwta_codes(X, bins, probes, n_hashes, n_tables, base=None):
     """DWTA bucket codes of every row (see :class:`rushml.lsh.DWTAHash`), compiled.
 
     Parameters
@@ -617,6 +660,9 @@ def dwta_codes(X, bins, probes, n_hashes, n_tables):
         Densification probe sequence of each function (``DWTAHash.probes_``).
     n_hashes, n_tables : int
         ``K`` and ``L``.
+    base : int, optional
+        Weight ratio of consecutive winners in a code (``DWTAHash.code_base_``);
+        ``None``: the bin size.
 
     Returns
     -------
@@ -624,10 +670,11 @@ def dwta_codes(X, bins, probes, n_hashes, n_tables):
         The codes :meth:`rushml.lsh.DWTAHash.hash` returns.
     """
     codes = np.empty((X.shape[0], n_tables), dtype=np.int64)
+    base = bins.shape[1] if base is None else int(base)
     if _parallel():
-        _dwta_parallel(X, bins, probes, n_hashes, codes)
+        _dwta_parallel(X, bins, probes, n_hashes, base, codes)
     else:
-        _dwta_rows(0, X.shape[0], X, bins, probes, n_hashes, codes)
+        _dwta_rows(0, X.shape[0], X, bins, probes, n_hashes, base, codes)
     return codes
 
 

@@ -177,7 +177,12 @@ class DWTAHash:
     the value of the first non-empty function ``j'`` met along its own seeded
     probe sequence (densification). Sparse and dense inputs holding the same
     vector get the same codes. The ``K`` values of table ``l`` form the code
-    ``sum_k value_{l,k} bin_size**k`` in ``[0, bin_size**K)``.
+    ``sum_k value_{l,k} bin_size**k`` in ``[0, bin_size**K)`` (``bucket_index=
+    "distinct"``: every tuple of winners its own bucket), or, as SLIDE's released
+    code does, ``sum_k value_{l,k} 2**(k s)`` with ``s = floor(ln bin_size)``
+    (``"overlapping"``: for ``bin_size = 8``, 3-bit values shifted by 2 bits, so
+    neighbouring values overlap and ``K = 6`` reaches only ``7 * 1365 + 1 =
+    9,556`` buckets instead of 262,144: fewer, fuller buckets).
 
     Parameters
     ----------
@@ -188,6 +193,8 @@ class DWTAHash:
     bin_size : int, default=8
         Coordinates read by one function, ``>= 2`` (SLIDE's default is 8, so
         ``K = 6`` gives ``8**6 = 2**18`` buckets).
+    bucket_index : {"distinct", "overlapping"}, default="distinct"
+        How the ``K`` winners of a table form its bucket code (see above).
     random_state : int, numpy.random.Generator or None, default=None
         Seed of the permutations and probe sequences, resolved once in :meth:`fit`.
 
@@ -196,7 +203,8 @@ class DWTAHash:
     bins_ : ndarray of int64, shape (n_hashes * n_tables, bin_size)
         Feature ids read by each function (function ``l * K + k`` feeds table ``l``).
     n_buckets_ : int
-        ``bin_size**K``, the number of distinct codes per table.
+        Codes per table: ``bin_size**K`` (``"distinct"``), or ``(bin_size - 1)
+        * sum_k 2**(k s) + 1`` (``"overlapping"``).
 
     References
     ----------
@@ -204,10 +212,13 @@ class DWTAHash:
     Datasets", UAI 2018.
     """
 
-    def __init__(self, *, n_hashes=6, n_tables=50, bin_size=8, random_state=None):
+    def __init__(
+        self, *, n_hashes=6, n_tables=50, bin_size=8, bucket_index="distinct", random_state=None
+    ):
         self.n_hashes = n_hashes
         self.n_tables = n_tables
         self.bin_size = bin_size
+        self.bucket_index = bucket_index
         self.random_state = random_state
 
     def fit(self, X) -> DWTAHash:
@@ -226,9 +237,17 @@ class DWTAHash:
         k = _check_int("n_hashes", self.n_hashes, 1)
         n_tables = _check_int("n_tables", self.n_tables, 1)
         bin_size = _check_int("bin_size", self.bin_size, 2)
-        if bin_size**k >= 2**62:
+        if self.bucket_index not in ("distinct", "overlapping"):
             raise ValueError(
-                f"bin_size**n_hashes must be < 2**62, got {bin_size}**{k}; lower n_hashes"
+                f"bucket_index must be 'distinct' or 'overlapping', got {self.bucket_index!r}"
+            )
+        # Weight of winner k in the code: bin_size**k, or 2**(k * floor(ln bin_size)).
+        base = bin_size if self.bucket_index == "distinct" else 1 << int(np.floor(np.log(bin_size)))
+        n_buckets = (bin_size - 1) * sum(base**j for j in range(k)) + 1
+        if n_buckets >= 2**62:
+            raise ValueError(
+                f"bin_size={bin_size} with n_hashes={k} gives {n_buckets} buckets, not below "
+                "2**62; lower n_hashes"
             )
         rng = np.random.default_rng(self.random_state)
         n_functions = k * n_tables
@@ -238,7 +257,8 @@ class DWTAHash:
         # Probe sequence of each function for densification: random other functions.
         self.probes_ = rng.integers(0, n_functions, size=(n_functions, _MAX_PROBES))
         self.n_features_in_ = n_features
-        self.n_buckets_ = bin_size**k
+        self.code_base_ = int(base)
+        self.n_buckets_ = int(n_buckets)
         return self
 
     def _winners_dense(self, X: np.ndarray) -> np.ndarray:
@@ -308,7 +328,9 @@ class DWTAHash:
             from rushml._slide_kernels import dwta_codes
 
             X = np.ascontiguousarray(X, dtype=np.float32)
-            return dwta_codes(X, self.bins_, self.probes_, self.n_hashes, self.n_tables)
+            return dwta_codes(
+                X, self.bins_, self.probes_, self.n_hashes, self.n_tables, self.code_base_
+            )
         if sp.issparse(X):
             win = self._winners_sparse(X)
         else:
@@ -331,7 +353,7 @@ class DWTAHash:
             filled[empty_r, empty_f] = win[empty_r, self.probes_[empty_f, probe]]
         filled[filled < 0] = 0  # all-zero rows
         vals = filled.reshape(X.shape[0], self.n_tables, self.n_hashes)
-        weights = self.bin_size ** np.arange(self.n_hashes, dtype=np.int64)
+        weights = np.int64(self.code_base_) ** np.arange(self.n_hashes, dtype=np.int64)
         return (vals * weights).sum(axis=2)
 
 

@@ -36,9 +36,15 @@ def dwta_reference(X: np.ndarray, h: DWTAHash) -> np.ndarray:
                     break
                 filled[f] = win[probe]
         filled[filled < 0] = 0
+        # SLIDE's released code shifts winner k by k * floor(ln bin_size) bits.
+        shift = int(np.floor(np.log(h.bin_size)))
         for t in range(h.n_tables):
             for k in range(h.n_hashes):
-                codes[i, t] += filled[t * h.n_hashes + k] * h.bin_size**k
+                value = int(filled[t * h.n_hashes + k])
+                if h.bucket_index == "overlapping":
+                    codes[i, t] += value << (k * shift)
+                else:
+                    codes[i, t] += value * h.bin_size**k
     return codes
 
 
@@ -106,6 +112,24 @@ def test_dwta_compiled_path_for_large_matrices_gives_the_numpy_codes():
     numpy_path = np.concatenate([h.hash(W[a : a + 1000]) for a in range(0, 5000, 1000)])
     assert np.array_equal(compiled, numpy_path)
     assert np.array_equal(compiled[:40], dwta_reference(W[:40], h))
+
+
+def test_dwta_overlapping_index_is_slides_shifted_sum_on_both_paths():
+    rng = np.random.default_rng(12)
+    W = np.maximum(rng.standard_normal((5000, 128)), 0).astype(np.float32)
+    kw = dict(n_hashes=6, n_tables=7, bin_size=8, random_state=3)
+    h = DWTAHash(**kw, bucket_index="overlapping").fit(W)
+    distinct = DWTAHash(**kw).fit(W)  # the same bins and probes: only the index differs
+    assert h.n_buckets_ == 7 * (1 + 4 + 16 + 64 + 256 + 1024) + 1 == 9556
+    compiled = h.hash(W)  # >= 4096 rows: the compiled path
+    assert np.array_equal(compiled, np.concatenate([h.hash(W[:2000]), h.hash(W[2000:])]))
+    assert np.array_equal(compiled[:30], dwta_reference(W[:30], h))
+    # From the distinct code's base-8 digits (the winners), 3-bit values 2 bits apart.
+    digits = distinct.hash(W)[..., None] // 8 ** np.arange(6) % 8
+    assert np.array_equal(compiled, (digits << (2 * np.arange(6))).sum(axis=-1))
+    assert compiled.max() < h.n_buckets_ and np.unique(compiled).size < 9556
+    # Fewer buckets, more vectors per bucket than the distinct index gives the same winners.
+    assert np.unique(compiled[:, 0]).size < np.unique(distinct.hash(W)[:, 0]).size
 
 
 def test_dwta_is_invariant_to_positive_scaling_and_zero_rows_get_code_zero():
@@ -209,7 +233,8 @@ def test_hash_rejects_a_width_it_was_not_fitted_for():
         (DWTAHash, {"n_hashes": 0}, "n_hashes must be an integer >= 1, got 0"),
         (DWTAHash, {"n_tables": 0}, "n_tables must be an integer >= 1, got 0"),
         (DWTAHash, {"bin_size": 1}, "bin_size must be an integer >= 2, got 1"),
-        (DWTAHash, {"n_hashes": 30}, r"bin_size\*\*n_hashes must be < 2\*\*62"),
+        (DWTAHash, {"n_hashes": 30}, r"n_hashes=30 gives \d+ buckets, not below 2\*\*62"),
+        (DWTAHash, {"bucket_index": "shifted"}, r"bucket_index must be 'distinct' or 'overlap"),
     ],
 )
 def test_hash_families_reject_bad_parameters_at_fit(family, params, message):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -15,21 +17,24 @@ from rushml.slide import SlideClassifier
 # -- plain-NumPy references of the kernels ------------------------------------------------
 
 
-def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to):
-    """Labels; hits in retrieval order, the most-voted kept (ties: first retrieved); extras."""
+def gather_active_reference(codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to, shared=()):
+    """Labels; shared ids; hits in retrieval order, the most-voted kept (ties: first
+    retrieved); extras."""
     out = []
     for i in range(codes.shape[0]):
         labels = lab_ids[lab_ptr[i] : lab_ptr[i + 1]].tolist()
+        others = [x for x in dict.fromkeys(shared) if x not in labels]
+        fixed = labels + others[: max(max_active - len(labels), 0)]
         votes = {}  # insertion order = order of first retrieval, table by table
         for t in range(codes.shape[1]):
             for x in tables.bucket(t, codes[i, t]).tolist():
-                if x not in labels:
+                if x not in fixed:
                     votes[x] = votes.get(x, 0) + 1
         ranked = sorted(votes, key=lambda c: -votes[c])  # stable: ties keep retrieval order
-        keep = set(ranked[: max(max_active - len(labels), 0)])
-        active = labels + [c for c in votes if c in keep]
+        keep = set(ranked[: max(max_active - len(fixed), 0)])
+        active = fixed + [c for c in votes if c in keep]
         for e in extra[i].tolist():
-            if len(active) >= min(fill_to[i], max(max_active, len(labels))):
+            if len(active) >= min(fill_to[i], max(max_active, len(fixed))):
                 break
             if e not in active:
                 active.append(e)
@@ -97,7 +102,9 @@ def test_gather_active_kernel_matches_reference_labels_first_vote_cap_and_fill()
     ).astype(np.int64)
     extra = rng.integers(0, n_items, (40, 30)).astype(np.int64)  # repeats included
     fill_to = rng.integers(0, 40, 40)
-    for max_active in (15, 25, 10_000):
+    # Shared ids: some are labels of some rows, one repeats (it counts once).
+    shared = np.concatenate([lab_ids[:3], rng.choice(n_items, 5, replace=False), lab_ids[:1]])
+    for max_active, shared_ids in itertools.product((15, 25, 10_000), (None, shared)):
         active, n_active = kernels.gather_active(
             codes,
             tables.offsets_,
@@ -108,9 +115,17 @@ def test_gather_active_kernel_matches_reference_labels_first_vote_cap_and_fill()
             max_active,
             fill_to,
             n_items,
+            shared=shared_ids,
         )
         expected = gather_active_reference(
-            codes, tables, lab_ptr, lab_ids, extra, max_active, fill_to
+            codes,
+            tables,
+            lab_ptr,
+            lab_ids,
+            extra,
+            max_active,
+            fill_to,
+            shared=() if shared_ids is None else shared_ids.tolist(),
         )
         got = [active[i, : n_active[i]].tolist() for i in range(40)]
         assert got == expected
@@ -486,3 +501,75 @@ def test_labels_outside_the_output_layer_and_mismatched_rows_raise(data):
         net.predict(np.zeros((1, 5)))
     with pytest.raises(ValueError, match=r"k must be an integer in \[1, 200\], got 0"):
         net.predict_topk(X[:2], k=0)
+
+
+# -- what makes the sampled softmax learn -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def skewed():
+    """A few thousand rows whose most frequent class holds about a sixth of them."""
+    X, y = make_extreme_classification(
+        6000, n_features=3000, n_classes=2000, label_exponent=1.1, random_state=0
+    )
+    return X[:5000], y[:5000], X[5000:], y[5000:]
+
+
+def test_the_defaults_learn_far_above_predicting_the_mode(skewed):
+    X, y, X_test, y_test = skewed
+    mode_p1 = float(np.mean(y_test == np.bincount(y).argmax()))
+    net = SlideClassifier(n_epochs=3, random_state=0).fit(X, y)
+    p1 = float(np.mean(net.predict(X_test) == y_test))
+    # The defaults shipped before (SLIDE's rate, no batch negatives) stayed at the mode.
+    old = SlideClassifier(learning_rate=1e-4, batch_negatives=False, n_epochs=3, random_state=0)
+    old_p1 = float(np.mean(old.fit(X, y).predict(X_test) == y_test))
+    assert p1 > mode_p1 + 0.3, (p1, mode_p1)
+    assert old_p1 < mode_p1 + 0.05, (old_p1, mode_p1)
+
+
+def test_batch_negatives_keep_the_network_from_predicting_the_mode_for_most_rows(skewed):
+    X, y, X_test, y_test = skewed
+    mode = np.bincount(y).argmax()
+    params = dict(sampling="random", n_sampled=50, n_epochs=3)
+    without = SlideClassifier(**params, batch_negatives=False, random_state=0).fit(X, y)
+    shared = SlideClassifier(**params, batch_negatives=True, random_state=0).fit(X, y)
+    # Without them the head class is a positive of many rows of every batch and almost
+    # never a negative: its logit mostly rises, and it wins most rows.
+    assert np.mean(without.predict(X_test) == mode) > 0.6
+    assert np.mean(shared.predict(X_test) == mode) < 0.3
+    p1 = [float(np.mean(net.predict(X_test) == y_test)) for net in (without, shared)]
+    assert p1[1] > p1[0] + 0.2, p1
+    # Every example scored its batch's labels (about 70 distinct in a batch of 128) on
+    # top of its 50 random neurons.
+    assert shared.active_counts_.min() > 50 and shared.active_counts_.mean() > 100
+    assert without.active_counts_.max() <= 51
+
+
+def test_in_batch_negatives_alone_activate_exactly_the_batch_labels(skewed):
+    X, y, _, _ = skewed
+    net = SlideClassifier(sampling="random", n_sampled=0, batch_size=100, random_state=0)
+    net.fit(X[:1000], y[:1000])
+    order = np.random.default_rng(
+        np.random.SeedSequence(np.random.default_rng(0).integers(2**63 - 1)).spawn(4)[1]
+    ).permutation(1000)
+    distinct = [np.unique(y[:1000][order[a : a + 100]]).size for a in range(0, 1000, 100)]
+    assert net.active_counts_.tolist() == np.repeat(distinct, 100).tolist()
+
+
+def test_a_refill_rehashes_only_the_updated_neurons_and_gets_every_code_right(data):
+    X, y = data
+    net = _net(n_epochs=1, batch_size=8, max_active=10, rehash_period=64, rebuild_period=10**6)
+    checked = []
+    refill = net._refill_tables
+
+    def checked_refill(rng, new_functions):
+        refill(rng, new_functions)
+        # The codes kept are those of the current weights, as if every row were hashed.
+        assert np.array_equal(net._codes, net._hash.hash(net.W2_))
+        checked.append(net.rehashed_rows_[-1])
+
+    net._refill_tables = checked_refill
+    net.fit(X, y)
+    assert len(checked) == net.n_rehash_ > 3
+    assert checked[0] == 200  # new functions: every neuron
+    assert all(0 < rows < 200 for rows in checked[1:])  # then only the updated ones
