@@ -6,13 +6,15 @@ shape with far fewer rows. Four trainers share the data, the initial weight
 scales and the epochs:
 
 * ``slide``: :class:`rushml.slide.SlideClassifier` with LSH sampling (DWTA,
-  K = 6, L = 50, bucket size 128, FIFO); the active set is the union of the
-  example's buckets plus its label, capped at 0.5% of the outputs (SLIDE's
+  K = 6, L = 50, bucket size 128, FIFO); the active set is the example's label,
+  the batch's other labels (as negatives, as for every sampled trainer here) and
+  the union of the example's buckets, capped at 0.5% of the outputs (SLIDE's
   output sparsity) by table votes;
 * ``dense``: the same class with ``sampling="dense"`` (BLAS products, Adam on
   every weight);
-* ``random``: the same class with as many uniformly random active neurons as
-  SLIDE's measured mean active set;
+* ``in_batch``: the batch's labels alone, no tables (the cheapest sampler);
+* ``random``: the batch's labels plus uniformly random neurons, as many in all
+  as SLIDE's measured mean active set;
 * ``slide_k4``: SLIDE with K = 4 (bigger buckets), so the tables themselves
   return about 0.5% of the outputs (capped there by votes);
 * ``random_fill``: uniformly random neurons up to 0.5% of the outputs, the
@@ -296,8 +298,10 @@ def train_ours(method, cfg, data, n_random=None):
             params["min_active"] = n_active(cfg)
     elif method == "random":
         params = dict(sampling="random", n_sampled=n_random)
+    elif method == "in_batch":
+        params = dict(sampling="random", n_sampled=0)
     elif method == "random_fill":  # as many random neurons as slide_fill activates
-        params = dict(sampling="random", n_sampled=n_active(cfg) - 1)
+        params = dict(sampling="random", n_sampled=n_active(cfg) - 1, max_active=n_active(cfg))
     else:
         params = dict(sampling="dense")
     net = SlideClassifier(**params, **common).fit(X_train, y_train, eval_set=(X_test, y_test))
@@ -384,7 +388,7 @@ def main():
     parser.add_argument("--epochs", type=int, help="epochs for every trainer (default: 2)")
     parser.add_argument(
         "--methods",
-        default="slide,random,slide_k4,random_fill,dense,torch",
+        default="slide,in_batch,random,slide_k4,random_fill,dense,torch",
         help="comma-separated subset to run",
     )
     parser.add_argument(
@@ -426,6 +430,7 @@ def main():
     }
     ctx = mp.get_context("spawn")
     n_random = n_active(cfg) - 1
+    slide_active = None
     for method in methods:
         print(f"[bench_slide] {method} ...", flush=True)
         load_before = list(os.getloadavg())
@@ -434,7 +439,11 @@ def main():
         # The machine may be shared: the load around each trainer says how much.
         res["load_average_before"], res["load_average_after"] = load_before, list(os.getloadavg())
         if method == "slide":  # random sampling gets SLIDE's measured active count
-            n_random = max(1, round(res["mean_active"]) - 1)  # minus the label
+            slide_active = res["mean_active"]
+            n_random = max(1, round(slide_active) - 1)  # minus the label
+        if method == "in_batch" and slide_active is not None:  # minus the batch's labels
+            n_random = max(1, round(slide_active - res["mean_active"]))
+        if method in ("slide", "in_batch"):
             report["config"]["n_random_sampled"] = n_random
         report["results"][method] = res
         print(

@@ -35,6 +35,17 @@ way of predicting: examples per second, P@1, its ratio to exact scoring,
 classes scored) and one chart of time, memory and prediction. Its schema is
 checked the same way, with the same error.
 
+A third, ``slide-curves-results``, renders ``benchmarks/bench_slide_curves.py`` (the same
+network trained for several epochs on two label laws)::
+
+    ```{slide-curves-results} /benchmarks/results/slide-curves.json
+    ```
+
+It writes the provenance, per label law a table (a row per trainer: milliseconds per
+batch, active outputs, P@1 and P@5, seconds to 95 % of the dense network's best P@1,
+peak memory) and the profile of one SLIDE step, then one chart of P@1 against training
+time, a panel per law.
+
 The extension knows nothing of the benchmark code: the fields it requires are
 declared here and a test checks that the benchmark writes them all.
 """
@@ -53,7 +64,14 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from .charts import CSS as CHART_CSS
-from .charts import SLIDE_PREDICTION_WAYS, SLIDE_WAY_NAMES, chart_svg, figure_node, slide_chart_svg
+from .charts import (
+    SLIDE_PREDICTION_WAYS,
+    SLIDE_WAY_NAMES,
+    chart_svg,
+    figure_node,
+    slide_chart_svg,
+    slide_curves_svg,
+)
 from .charts import is_number as _is_number
 from .charts import mean as _mean
 from .charts import setup as setup_charts
@@ -114,6 +132,19 @@ def stop_on_bad_results(directive: SphinxDirective, error: BenchmarkResultsError
     for line in str(error).splitlines():
         logger.error(line, location=directive.get_location(), type="portfolio", subtype="results")
     stop_build(logger, error)
+
+
+def results_of(directive: SphinxDirective, validate) -> tuple[str, dict]:
+    """Read and validate the directive's results file: ``(name, data)``; bad files stop it.
+
+    The page is rebuilt when the file changes.
+    """
+    rel, path = directive.env.relfn2path(directive.arguments[0], directive.env.docname)
+    directive.env.note_dependency(path)
+    try:
+        return rel, load_results(Path(path), rel, validate)
+    except BenchmarkResultsError as error:
+        stop_on_bad_results(directive, error)
 
 
 def _missing(mapping, fields, where: str) -> list[str]:
@@ -460,10 +491,9 @@ class BenchmarkResultsDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         """Validate the file, then return provenance, tables and charts in one container."""
-        rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
-        self.env.note_dependency(path)
+        rel, data = results_of(self, validate_results)
         try:
-            return self._run(rel, load_results(Path(path), rel))
+            return self._run(rel, data)
         except BenchmarkResultsError as error:
             stop_on_bad_results(self, error)
 
@@ -695,12 +725,7 @@ class SlideBenchmarkDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         """Validate the file, then return provenance, the two tables and the chart."""
-        rel, path = self.env.relfn2path(self.arguments[0], self.env.docname)
-        self.env.note_dependency(path)
-        try:
-            data = load_results(Path(path), rel, validate_slide_results)
-        except BenchmarkResultsError as error:
-            stop_on_bad_results(self, error)
+        rel, data = results_of(self, validate_slide_results)
         container = nodes.container(classes=["portfolio-bench"])
         container += provenance_paragraph(data["provenance"], SLIDE_NOTE)
         container += slide_config_paragraph(data["config"])
@@ -732,6 +757,188 @@ class SlideBenchmarkDirective(SphinxDirective):
         return [container]
 
 
+# -- SLIDE trained for several epochs, on two label laws (bench_slide_curves.py) --------------
+
+CURVES_TRAINER_FIELDS = ("train_time", "p_at_1", "p_at_5")
+CURVES_PROFILE_PHASES = {
+    "hidden": "hidden layer (sparse input × W1)",
+    "active_set": "active sets (hash the hidden vectors, read the buckets, add the batch's labels)",
+    "forward_backward": "output layer forward and backward over the active sets",
+    "adam_output": "Adam on the touched output rows",
+    "adam_input": "Adam on the touched input rows",
+}
+CURVES_NOTE = (
+    "These are committed benchmark results: training the full-size network for several "
+    "epochs with every trainer takes over an hour, so it does not run while the site builds."
+)
+
+
+def validate_curves_results(data, rel: str) -> list[str]:
+    """Return every problem of a ``bench_slide_curves.py`` document (empty when complete)."""
+    if not isinstance(data, dict):
+        return [f"{rel}: expected a JSON object at the top level"]
+    out = validate_provenance(data, rel)
+    config = data.get("config")
+    if not isinstance(config, dict):
+        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
+    else:
+        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
+    laws = data.get("laws")
+    if not isinstance(laws, dict) or not laws:
+        return [*out, f"{rel}: missing field 'laws' (an object with a member per label law)"]
+    for law, entry in laws.items():
+        at = f"{rel}: laws.{law}"
+        results = entry.get("results") if isinstance(entry, dict) else None
+        if not isinstance(results, dict) or not results:
+            out.append(f"{at}: missing field 'results' (an object with a member per trainer)")
+            continue
+        for name in ("slide", "dense"):
+            if name not in results:
+                out.append(f"{at}.results: missing field '{name}'")
+        for name, res in results.items():
+            where = f"{at}.results.{name}"
+            if not isinstance(res, dict):
+                out.append(f"{where} is not an object")
+                continue
+            out += _missing(res, CURVES_TRAINER_FIELDS, where)
+            lengths = set()
+            for field in CURVES_TRAINER_FIELDS:
+                value = res.get(field)
+                if field in res and (
+                    not isinstance(value, list) or not value or not all(map(_is_number, value))
+                ):
+                    out.append(f"{where}: field '{field}' must be a non-empty list of numbers")
+                elif isinstance(value, list):
+                    lengths.add(len(value))
+            if len(lengths) > 1:
+                out.append(f"{where}: fields {', '.join(CURVES_TRAINER_FIELDS)} differ in length")
+            if name != "mode":
+                out += _missing(res, ("ms_per_batch", "mean_active", "peak_rss_bytes"), where)
+        if isinstance(results.get("slide"), dict) and "profile" not in results["slide"]:
+            out.append(f"{at}.results.slide: missing field 'profile'")
+        if not isinstance(entry.get("summary"), dict):
+            out.append(f"{at}: missing field 'summary'")
+    return out
+
+
+def _first_reaching(res: dict, target: float):
+    for t, p in zip(res["train_time"], res["p_at_1"], strict=True):
+        if p >= target:
+            return t
+    return None
+
+
+def curves_table(law: str, entry: dict, n_classes: int) -> nodes.table:
+    """Build the table of one law: per trainer cost per batch, active outputs, P@1, P@5, time."""
+    results = entry["results"]
+    dense_best = max(results["dense"]["p_at_1"])
+    rows = []
+    for name, res in results.items():
+        t = _first_reaching(res, 0.95 * dense_best) if name != "mode" else None
+        active = res.get("mean_active")
+        rows.append(
+            [
+                name,
+                _num(res.get("ms_per_batch"), 0),
+                "–" if active is None else f"{active:,.0f} ({active / n_classes:.2%})",
+                _num(res["p_at_1"][0], 3) if name != "mode" else "–",
+                _num(max(res["p_at_1"]), 3),
+                _num(res["p_at_5"][-1], 3),
+                "–" if t is None else _num(t, 0),
+                _num(res["train_time"][-1], 0) if name != "mode" else "–",
+                _mib(res.get("peak_rss_bytes")),
+            ]
+        )
+    head = [
+        "trainer",
+        "ms per batch",
+        "active outputs per example",
+        "P@1, first evaluation",
+        "best P@1",
+        "P@5, last",
+        "s to 0.95 × dense's best P@1",
+        "training s in all",
+        "peak RSS (MiB)",
+    ]
+    title = (
+        f"{law} labels: cost per batch of 128 (training seconds over batches, table refills "
+        "included), accuracy on the test rows and time to reach 95 % of the dense network's "
+        "best P@1"
+    )
+    return _table(title, head, rows)
+
+
+def profile_table(entry: dict) -> nodes.table:
+    """Build the table of SLIDE's step, phase by phase (median wall ms per profiled batch)."""
+    prof = entry["results"]["slide"]["profile"]
+    rows = [
+        [label, _num(1000 * prof[key], 1)]
+        for key, label in CURVES_PROFILE_PHASES.items()
+        if key in prof
+    ]
+    rows.append(["one step in all", _num(1000 * prof["step_total"], 1)])
+    if "refill_every_row_seconds" in prof:
+        rows.append(
+            [
+                "refilling the tables, every neuron rehashed",
+                _num(1000 * prof["refill_every_row_seconds"], 0),
+            ]
+        )
+    if "distinct_output_rows_per_batch" in prof:
+        rows.append(
+            [
+                "distinct output rows a batch touches",
+                f"{prof['distinct_output_rows_per_batch']:,.0f}",
+            ]
+        )
+    return _table(
+        "Where a SLIDE step goes (median milliseconds per batch of 128)", ["phase", "ms"], rows
+    )
+
+
+class SlideCurvesDirective(SphinxDirective):
+    """Render the committed results of ``benchmarks/bench_slide_curves.py``.
+
+    Per label law: a table of the trainers and SLIDE's per-phase profile; then one
+    chart of P@1 against training time, a panel per law. ``:no-charts:`` leaves it out.
+    """
+
+    required_arguments = 1
+    option_spec = {"no-charts": lambda arg: True}
+
+    def run(self) -> list[nodes.Node]:
+        """Validate the file, then return provenance, the tables and the chart."""
+        rel, data = results_of(self, validate_curves_results)
+        container = nodes.container(classes=["portfolio-bench"])
+        container += provenance_paragraph(data["provenance"], CURVES_NOTE)
+        container += slide_config_paragraph(data["config"])
+        n_classes = data["config"]["n_classes"]
+        for law, entry in data["laws"].items():
+            container += curves_table(law, entry, n_classes)
+            container += profile_table(entry)
+        if "no-charts" not in self.options:
+            salt = hashlib.sha1(f"{self.env.docname}:{rel}:curves".encode()).hexdigest()[:12]
+            laws = ", ".join(data["laws"])
+            alt = (
+                f"One panel per label law ({laws}): test precision at 1 against training "
+                "seconds on a logarithmic axis, one line per trainer (dense, SLIDE, random "
+                "sampling of as many outputs, the batch's labels only), with a dashed line for "
+                "always predicting the most frequent labels."
+            )
+            caption = (
+                "Test P@1 against training time (evaluation excluded), one point per "
+                "evaluation, from the committed results; the dashed line is the most frequent "
+                "training labels predicted for every row."
+            )
+            container += figure_node(
+                lambda layout: slide_curves_svg(data, salt, layout),
+                alt,
+                caption,
+                f"bench-curves-{salt}",
+            )
+        return [container]
+
+
 CSS = "portfolio-benchmarks.css"
 
 
@@ -753,6 +960,7 @@ def setup(app: Sphinx) -> dict:
     """Register the ``benchmark-results`` directives and their small stylesheet."""
     app.add_directive("benchmark-results", BenchmarkResultsDirective)
     app.add_directive("slide-benchmark-results", SlideBenchmarkDirective)
+    app.add_directive("slide-curves-results", SlideCurvesDirective)
     setup_charts(app)
     app.add_css_file(CSS)
     app.connect("build-finished", _write_css)

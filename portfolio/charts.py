@@ -356,6 +356,61 @@ def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
         return _svg_text(fig, salt, layout)
 
 
+#: The trainers of ``bench_slide_curves.py``, in drawing order, and their legend labels.
+SLIDE_CURVE_TRAINERS = {
+    "dense": "dense",
+    "slide": "SLIDE (LSH)",
+    "random": "random, as many",
+    "in_batch": "in-batch labels only",
+}
+
+
+def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
+    """Draw a panel per label law: test P@1 against training seconds, a line per trainer.
+
+    The ``mode`` result (no training) is a dashed horizontal line.
+    """
+    import matplotlib
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    laws = list(data["laws"])
+    colors = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(_rc(salt, layout)):
+        fig, axes = _figure(len(laws), layout, 4.2 * len(laws) + 1.6)
+        for ax, law in zip(axes, laws, strict=True):
+            results = data["laws"][law]["results"]
+            for i, (name, label) in enumerate(SLIDE_CURVE_TRAINERS.items()):
+                res = results.get(name)
+                if res is None:
+                    continue
+                line = ax.plot(
+                    res["train_time"],
+                    res["p_at_1"],
+                    marker=MARKERS[i],
+                    color=colors[i],
+                    linewidth=1.5,
+                    markersize=4,
+                )
+                if ax is axes[0]:
+                    line[0].set_label(label)
+            if "mode" in results:
+                mode_line = ax.axhline(
+                    results["mode"]["p_at_1"][0], color="#444444", linestyle="--", linewidth=1
+                )
+                if ax is axes[0]:
+                    mode_line.set_label("most frequent labels")
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel("training seconds (logarithmic)")
+            ax.set_ylabel("test P@1")
+            ax.set_title(f"{law} labels")
+            ax.grid(True, color="#dddddd", linewidth=0.6)
+            _style_axes(ax)
+        _legend(fig, layout)
+        return _svg_text(fig, salt, layout)
+
+
 class chart_figure(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
     """A chart: its drawings (SVG text per layout and mode), alt text, caption and id."""
 

@@ -115,7 +115,7 @@ class SlideClassifier:
         form a code in ``[0, bin_size**K)`` (``8**6 = 262,144`` buckets). SLIDE's
         released code allocates ``2**18`` buckets too but shifts each 3-bit
         winner by only ``floor(ln 8) = 2`` bits, so its codes overlap and one of
-        its tables reaches about 9,600 buckets: far bigger buckets, far more
+        its tables reaches at most 9,556 buckets: far bigger buckets, far more
         hits per query than here at the same ``K`` (``bucket_index="overlapping"``
         reproduces it). Ignored by SimHash (``2**K``).
     bucket_index : {"distinct", "overlapping"}, default="distinct"

@@ -17,6 +17,7 @@ from portfolio.benchmarks import (
     BenchmarkResultsError,
     chart_svg,
     load_results,
+    validate_curves_results,
     validate_results,
     validate_slide_results,
 )
@@ -465,3 +466,119 @@ def test_slide_results_missing_a_field_or_provenance_fail_the_build(tmp_path, pa
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
     assert "Benchmark results error" in log and message in log
+
+
+# -- SLIDE trained for several epochs (slide-curves-results) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def curves_site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bench-curves")
+    src = base / "src"
+    shutil.copytree(ROOTS / "bench-curves", src)
+    proc = build(src, base / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    soup = BeautifulSoup((base / "html" / "index.html").read_text(), "html.parser")
+    return soup, json.loads((src / "results.json").read_text()), base / "html"
+
+
+@pytest.fixture()
+def curves_results():
+    return json.loads((ROOTS / "bench-curves" / "results.json").read_text())
+
+
+def test_curves_render_a_table_and_a_profile_per_law_from_the_json(curves_site):
+    soup, data, _ = curves_site
+    prov = soup.select_one(".portfolio-bench-provenance").get_text(" ", strip=True)
+    assert data["provenance"]["git_commit"][:12] in prov and "over an hour" in prov
+    tables = soup.select("table.portfolio-bench-slide")
+    assert len(tables) == 2 * len(data["laws"])
+    for (law, entry), table, profile in zip(
+        data["laws"].items(), tables[::2], tables[1::2], strict=True
+    ):
+        assert table.caption.get_text().startswith(f"{law} labels")
+        rows = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.tbody("tr")]
+        assert [r[0] for r in rows] == list(entry["results"])
+        dense_best = max(entry["results"]["dense"]["p_at_1"])
+        for cells, res in zip(rows, entry["results"].values(), strict=True):
+            assert cells[4] == f"{max(res['p_at_1']):.3f}"
+            assert cells[5] == f"{res['p_at_5'][-1]:.3f}"
+            points = zip(res["train_time"], res["p_at_1"], strict=True)
+            reach = [t for t, p in points if p >= 0.95 * dense_best]
+            if cells[0] != "mode":
+                assert cells[6] == (f"{reach[0]:,.0f}" if reach else "–")
+                assert cells[1] == f"{res['ms_per_batch']:,.0f}"
+        prof = entry["results"]["slide"]["profile"]
+        cells = {
+            tr.find_all("td")[0].get_text(strip=True): tr.find_all("td")[1].get_text(strip=True)
+            for tr in profile.tbody("tr")
+        }
+        assert cells["one step in all"] == f"{1000 * prof['step_total']:,.1f}"
+
+
+def test_curves_chart_has_a_panel_per_law_alt_text_and_unique_ids(curves_site):
+    soup, data, html = curves_site
+    (figure,) = soup.select("figure.portfolio-bench-figure")
+    for img in figure.select("img"):
+        assert all(law in img["alt"] for law in data["laws"])
+    for svg in _drawings(figure, html).values():
+        text = svg.get_text(" ")
+        assert all(f"{law} labels" in text for law in data["laws"])
+        assert "most frequent labels" in text
+        ids = [tag["id"] for tag in svg.select("[id]")]
+        assert len(ids) == len(set(ids))
+
+
+def test_committed_curves_results_are_complete():
+    path = ROOT / "benchmarks" / "results" / "slide-curves.json"
+    data = json.loads(path.read_text())
+    assert validate_curves_results(data, "slide-curves.json") == []
+    assert set(data["laws"]) == {"single", "topical"}
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            ("laws", "single", "results", "slide", "profile"),
+            "laws.single.results.slide: missing field 'profile'",
+        ),
+        (("laws", "single", "results", "dense"), "laws.single.results: missing field 'dense'"),
+        (
+            ("laws", "topical", "results", "random", "p_at_5"),
+            "laws.topical.results.random: missing field 'p_at_5'",
+        ),
+        (
+            ("laws", "topical", "results", "slide", "ms_per_batch"),
+            "laws.topical.results.slide: missing field 'ms_per_batch'",
+        ),
+        (("laws", "topical", "summary"), "laws.topical: missing field 'summary'"),
+        (("config", "n_classes"), "config: missing field 'n_classes'"),
+        (("provenance", "blas"), "provenance: missing field 'blas'"),
+    ],
+)
+def test_each_missing_curves_field_is_named(curves_results, path, message):
+    node = curves_results
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    problems = validate_curves_results(curves_results, "r.json")
+    assert any(p.startswith(f"r.json: {message}") for p in problems), problems
+
+
+def test_curves_lists_of_unequal_length_are_refused(curves_results):
+    curves_results["laws"]["single"]["results"]["slide"]["p_at_5"].pop()
+    problems = validate_curves_results(curves_results, "r.json")
+    assert any("results.slide: fields train_time, p_at_1, p_at_5 differ" in p for p in problems)
+
+
+def test_curves_results_missing_a_field_fail_the_build_naming_it(tmp_path):
+    src = copy_root("bench-curves", tmp_path)
+    data = json.loads((src / "results.json").read_text())
+    del data["laws"]["single"]["results"]["slide"]["train_time"]
+    (src / "results.json").write_text(json.dumps(data))
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "Benchmark results error" in log
+    assert "results.json: laws.single.results.slide: missing field 'train_time'" in log

@@ -409,6 +409,7 @@ def test_repository_benchmark_claims_read_every_value_from_the_committed_results
     assert {c.results for c, _ in rows} >= {
         "benchmarks/results/peers.json",
         "benchmarks/results/slide.json",
+        "benchmarks/results/slide-curves.json",
     }
 
 
