@@ -269,6 +269,18 @@ def measure_prediction(net, cfg, X_test, y_test) -> dict:
     return out
 
 
+def lsh_params(cfg) -> dict:
+    """SlideClassifier's LSH settings from a benchmark config (also bench_slide_curves.py's)."""
+    keys = ("hash_family", "n_hashes", "n_tables", "bin_size", "bucket_size")
+    return dict(
+        sampling="lsh",
+        **{k: cfg[k] for k in keys},
+        **{k: cfg[k] for k in ("bucket_index",) if k in cfg},
+        rehash_period=cfg["rehash_period"],
+        rebuild_period=cfg["rebuild_period"],
+    )
+
+
 def train_ours(method, cfg, data, n_random=None):
     from rushml.slide import SlideClassifier
 
@@ -283,17 +295,9 @@ def train_ours(method, cfg, data, n_random=None):
         n_jobs=None,
     )
     if method in ("slide", "slide_fill", "slide_k4"):
-        params = dict(
-            sampling="lsh",
-            hash_family=cfg["hash_family"],
-            n_hashes=4 if method == "slide_k4" else cfg["n_hashes"],
-            n_tables=cfg["n_tables"],
-            bin_size=cfg["bin_size"],
-            bucket_size=cfg["bucket_size"],
-            max_active=n_active(cfg),
-            rehash_period=cfg["rehash_period"],
-            rebuild_period=cfg["rebuild_period"],
-        )
+        params = dict(lsh_params(cfg), max_active=n_active(cfg))
+        if method == "slide_k4":
+            params["n_hashes"] = 4
         if method == "slide_fill":  # short active sets topped up with random neurons
             params["min_active"] = n_active(cfg)
     elif method == "random":

@@ -59,6 +59,7 @@ FULL = dict(
     # SlideClassifier's default, chosen on small problems of another seed (see its
     # docstring), not on these.
     learning_rate=3e-3,
+    hash_family="dwta",
     n_hashes=6,
     n_tables=50,
     bin_size=8,
@@ -131,19 +132,7 @@ def params_of(method, cfg, n_random):
         return dict(common, sampling="random", n_sampled=0)
     if method == "random":  # under SLIDE's cap too, so that both compute as many outputs
         return dict(common, sampling="random", n_sampled=n_random, max_active=cfg["max_active"])
-    return dict(
-        common,
-        sampling="lsh",
-        hash_family="dwta",
-        n_hashes=cfg["n_hashes"],
-        n_tables=cfg["n_tables"],
-        bin_size=cfg["bin_size"],
-        bucket_index=cfg["bucket_index"],
-        bucket_size=cfg["bucket_size"],
-        max_active=cfg["max_active"],
-        rehash_period=cfg["rehash_period"],
-        rebuild_period=cfg["rebuild_period"],
-    )
+    return dict(common, **_bench_slide().lsh_params(cfg), max_active=cfg["max_active"])
 
 
 def profile_steps(net, X, Y, n_batches, seed):

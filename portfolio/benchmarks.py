@@ -550,6 +550,17 @@ SLIDE_NOTE = (
 )
 
 
+def _validate_slide_header(data: dict, rel: str) -> list[str]:
+    """Return the problems of a SLIDE document's provenance and ``config`` (the network)."""
+    out = validate_provenance(data, rel)
+    config = data.get("config")
+    if not isinstance(config, dict):
+        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
+    else:
+        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
+    return out
+
+
 def validate_slide_results(data, rel: str) -> list[str]:
     """Return every problem of a SLIDE results document (empty when it is complete).
 
@@ -567,12 +578,7 @@ def validate_slide_results(data, rel: str) -> list[str]:
     """
     if not isinstance(data, dict):
         return [f"{rel}: expected a JSON object at the top level"]
-    out = validate_provenance(data, rel)
-    config = data.get("config")
-    if not isinstance(config, dict):
-        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
-    else:
-        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
+    out = _validate_slide_header(data, rel)
     results = data.get("results")
     if not isinstance(results, dict) or not results:
         out.append(f"{rel}: missing field 'results' (an object with a member per trainer)")
@@ -777,12 +783,7 @@ def validate_curves_results(data, rel: str) -> list[str]:
     """Return every problem of a ``bench_slide_curves.py`` document (empty when complete)."""
     if not isinstance(data, dict):
         return [f"{rel}: expected a JSON object at the top level"]
-    out = validate_provenance(data, rel)
-    config = data.get("config")
-    if not isinstance(config, dict):
-        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
-    else:
-        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
+    out = _validate_slide_header(data, rel)
     laws = data.get("laws")
     if not isinstance(laws, dict) or not laws:
         return [*out, f"{rel}: missing field 'laws' (an object with a member per label law)"]
