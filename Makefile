@@ -22,12 +22,19 @@ $(BIN)/sphinx-build: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/sphinx-build requirements-test.txt tests/browser/package-lock.json
+# PurgeCSS (npm) trims the theme's stylesheet after a build (portfolio/trim.py); without
+# npm the build still works and leaves that stylesheet whole.
+TOOLS = tools/node_modules/.package-lock.json
+$(TOOLS): tools/package-lock.json
+	if command -v npm >/dev/null; then npm ci --prefix tools --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the theme's stylesheet will be left whole (apt-get install nodejs npm)"; fi
+
+$(VENV)/.test-deps: $(BIN)/sphinx-build $(TOOLS) requirements-test.txt tests/browser/package-lock.json
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
-html: $(BIN)/sphinx-build
+html: $(BIN)/sphinx-build $(TOOLS)
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/html
 
 test: $(VENV)/.test-deps

@@ -44,6 +44,7 @@ exclude_patterns = [
     "portfolio",
     "rushml",
     "tests",
+    "tools",
     "*.egg-info",
 ]
 templates_path = ["_templates"]

@@ -8,6 +8,7 @@ One module per directive family, each with its own ``setup``:
 - :mod:`portfolio.scholar`: Google Scholar meta tags and JSON-LD on paper pages;
 - :mod:`portfolio.cards`: each paper page's social card;
 - :mod:`portfolio.assets`: each page links only the stylesheets it uses;
+- :mod:`portfolio.trim`: the theme's stylesheet trimmed to the rules the site uses;
 - :mod:`portfolio.talks`: the talks timeline;
 - :mod:`portfolio.news`: updates, press and the Atom feed;
 - :mod:`portfolio.cv`: the CV sections.
@@ -29,9 +30,33 @@ def _add_static(app, config) -> None:
 
 def setup(app):
     """Register every part of the extension with Sphinx."""
-    from . import assets, bibstyle, cards, config, cv, data, news, publications, scholar, talks
+    from . import (
+        assets,
+        bibstyle,
+        cards,
+        config,
+        cv,
+        data,
+        news,
+        publications,
+        scholar,
+        talks,
+        trim,
+    )
 
-    for module in (bibstyle, config, data, publications, scholar, cards, talks, news, cv, assets):
+    for module in (
+        bibstyle,
+        config,
+        data,
+        publications,
+        scholar,
+        cards,
+        talks,
+        news,
+        cv,
+        assets,
+        trim,
+    ):
         module.setup(app)
     app.setup_extension("sphinx_design")
     app.connect("config-inited", _add_static)

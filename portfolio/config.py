@@ -43,6 +43,16 @@ def _text(value: Any) -> str | None:
     return None if isinstance(value, str) else "text"
 
 
+def _file_path(value: Any) -> str | None:
+    if not isinstance(value, str) or not value or "\\" in value:
+        return "a file's path, absolute or relative to the source directory, with '/' separators"
+    return None
+
+
+def _trim_mode(value: Any) -> str | None:
+    return None if value in ("auto", "always", "never") else "'auto', 'always' or 'never'"
+
+
 @dataclass(frozen=True)
 class Option:
     """One configuration value: its default, what it must be, and what it does."""
@@ -104,6 +114,18 @@ OPTIONS = (
         "",
         _optional_relative_path,
         "PNG drawn on each paper's social card ('' = none)",
+    ),
+    Option(
+        "portfolio_trim_css",
+        "auto",
+        _trim_mode,
+        "trim the theme's stylesheet with PurgeCSS: 'auto' when installed, 'always', 'never'",
+    ),
+    Option(
+        "portfolio_purgecss",
+        "tools/node_modules/.bin/purgecss",
+        _file_path,
+        "the PurgeCSS executable (npm ci --prefix tools)",
     ),
 )
 

@@ -34,6 +34,7 @@ from browser_support import (
     site_pages,
 )
 from browser_support import key_pages as choose_key_pages
+from test_trim import theme_source
 
 pytestmark = pytest.mark.browser
 
@@ -756,3 +757,122 @@ def test_axe_core_is_pinned_to_the_installed_version():
         _unavailable(f"axe-core not installed: run `npm ci --prefix {NODE_DIR.relative_to(ROOT)}`")
     assert json.loads(installed.read_text())["version"] == pinned
     assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), f"axe-core must be pinned exactly: {pinned}"
+
+
+# -- The trimmed theme stylesheet -------------------------------------------------------------
+
+THEME_CSS_URL = re.compile(r".*/_static/styles/pydata-sphinx-theme\.css(\?.*)?$")
+
+
+def _styled(browser, server, full: bool, **context_args):
+    """A tab whose theme stylesheet is the site's (trimmed) one, or the theme's whole one."""
+    context = browser.new_context(reduced_motion="reduce", **context_args)
+    context.add_init_script("window.localStorage.clear()")
+    if full:
+        source = theme_source()
+        context.route(
+            THEME_CSS_URL,
+            lambda route: route.fulfill(path=str(source), content_type="text/css"),
+        )
+    return context, context.new_page()
+
+
+def _settle(pg, url: str, action=None) -> None:
+    pg.goto(url, wait_until="load")
+    pg.evaluate(LOAD_ALL_IMAGES)
+    if action is not None:
+        action(pg)
+    # Web fonts loaded and two frames drawn: nothing left to restyle.
+    pg.evaluate(
+        "async () => { await document.fonts.ready; for (let i = 0; i < 2; i++)"
+        " await new Promise(r => requestAnimationFrame(r)); }"
+    )
+
+
+def _pixel_difference(trimmed_pg, full_pg, name: str) -> str | None:
+    """Compare full-page screenshots; on a difference, save both and say where it is.
+
+    A difference must show in two pairs of screenshots: once, in a full run of the suite,
+    8 pixels at the edge of a round button differed by 2 levels of 255 and never again in
+    repeats (rasterisation under load); a difference of style shows every time.
+    """
+    from io import BytesIO
+
+    from PIL import Image, ImageChops
+
+    for _attempt in range(2):
+        shots = [
+            pg.screenshot(full_page=True, animations="disabled") for pg in (trimmed_pg, full_pg)
+        ]
+        a, b = (Image.open(BytesIO(shot)).convert("RGB") for shot in shots)
+        if a.size != b.size:
+            box = f"the page is {a.size} px with the trimmed stylesheet, {b.size} px with the whole"
+            continue
+        box = ImageChops.difference(a, b).getbbox()
+        if box is None:
+            return None
+        box = f"pixels differ inside {box} (left, top, right, bottom)"
+    folder = SCREENSHOTS / "trimmed-stylesheet"
+    folder.mkdir(parents=True, exist_ok=True)
+    a.save(folder / f"{name}-trimmed.png")
+    b.save(folder / f"{name}-full.png")
+    return f"{box}; both screenshots in {folder}"
+
+
+def _open_search(pg) -> None:
+    pg.keyboard.press("Control+k")
+    pg.locator("#pst-search-dialog input[name=q]").wait_for(state="visible")
+
+
+def _open_phone_menu(pg) -> None:
+    pg.get_by_role("button", name="Site navigation").tap()
+    pg.locator("#pst-primary-sidebar-modal").wait_for(state="visible")
+
+
+def test_the_site_serves_the_trimmed_theme_stylesheet(site):
+    served = (site.html / "_static" / "styles" / "pydata-sphinx-theme.css").stat().st_size
+    whole = theme_source().stat().st_size
+    if served == whole and not (ROOT / "tools" / "node_modules" / ".bin" / "purgecss").is_file():
+        _unavailable("PurgeCSS is not installed: `npm ci --prefix tools`")
+    assert served < whole / 2, f"the theme's stylesheet is {served:,} bytes of {whole:,}"
+
+
+def test_the_trimmed_theme_stylesheet_styles_every_page_as_the_full_one(
+    browser, server, pages, key_pages, subtests
+):
+    """Each page looks the same, pixel for pixel, with the trimmed and the whole stylesheet.
+
+    Every page on a desktop in light mode; the key pages also in dark mode and on a
+    375 px phone; states the theme's scripts create: the search dialog and the phone menu.
+    """
+    cases = [(page, "light", DESKTOP, None) for page in pages if page != "search.html"]
+    cases += [(page, "dark", DESKTOP, None) for page in key_pages.values()]
+    cases += [(page, "light", PHONE, None) for page in key_pages.values()]
+    cases += [(page, "dark", PHONE, None) for page in key_pages.values()]
+    cases += [(key_pages["home"], "dark", DESKTOP, _open_search)]
+    cases += [(key_pages["paper"], "light", PHONE, _open_phone_menu)]
+    tabs = {}
+    try:
+        for page, mode, viewport, action in cases:
+            key = (mode, viewport["width"])
+            if key not in tabs:
+                extra = {"is_mobile": True, "has_touch": True} if viewport is PHONE else {}
+                tabs[key] = [
+                    _styled(browser, server, full, color_scheme=mode, viewport=viewport, **extra)
+                    for full in (False, True)
+                ]
+            (_, trimmed_pg), (_, full_pg) = tabs[key]
+            state = action.__name__.strip("_") if action else "as loaded"
+            with subtests.test(page=page, mode=mode, width=viewport["width"], state=state):
+                for pg in (trimmed_pg, full_pg):
+                    _settle(pg, server.url + page, action)
+                name = f"{page.replace('/', '-')[:-5]}-{mode}-{viewport['width']}-{state}"
+                difference = _pixel_difference(trimmed_pg, full_pg, name.replace(" ", "-"))
+                assert difference is None, (
+                    f"{page} [{mode}, {viewport['width']} px, {state}]: the trimmed theme "
+                    f"stylesheet draws it differently: {difference}"
+                )
+    finally:
+        for pair in tabs.values():
+            for context, _ in pair:
+                context.close()
