@@ -34,7 +34,6 @@ def setup(app):
         assets,
         bibstyle,
         cards,
-        config,
         cv,
         data,
         news,
@@ -44,9 +43,10 @@ def setup(app):
         trim,
     )
 
+    # Through Sphinx, so that the notebook extensions, which need it too, find it loaded.
+    app.setup_extension("portfolio.config")
     for module in (
         bibstyle,
-        config,
         data,
         publications,
         scholar,

@@ -754,7 +754,7 @@ def check(app: Sphinx, env) -> None:
     """Every claim names a known paper, a notebook that ran, and a value it glued."""
     path = str(Path(app.srcdir, app.config.portfolio_claims_file))
     notebooks = records(env)
-    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    folder = app.config.portfolio_notebooks_dir
     known_papers = set(paper_keys(app))
     lines = dict(zip([c.id for c in claims_of(app)], entry_lines(Path(path)), strict=False))
     for claim in claims_of(app):
@@ -820,8 +820,8 @@ def paper_keys(app: Sphinx) -> dict[str, str]:
     if hasattr(app, "_portfolio_papers"):
         return app._portfolio_papers
     papers: dict[str, str] = {}
-    bibfile = getattr(app.config, "portfolio_bibfile", None)
-    if bibfile and Path(app.srcdir, bibfile).is_file():
+    bibfile = app.config.portfolio_bibfile
+    if Path(app.srcdir, bibfile).is_file():
         from pybtex.database import parse_file
 
         for key, entry in parse_file(str(Path(app.srcdir, bibfile))).entries.items():
@@ -893,7 +893,7 @@ def paper_link(app: Sphinx, docname: str, key: str, *, full: bool = False) -> no
     """Return a link to a paper's page, else to its entry on the publications list."""
     title = paper_keys(app).get(key, key)
     short = title if full or len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + " …"
-    folder = "publications"
+    folder = app.config.portfolio_papers_dir
     if f"{folder}/{key}" in app.env.found_docs:
         return link(app, docname, f"{folder}/{key}", short)
     if f"{folder}/index" in app.env.found_docs:
@@ -926,7 +926,7 @@ def claims_rows_table(
     ``show_paper=False`` drops the paper column (on a paper's own page).
     """
     notebooks = records(app.env)
-    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    folder = app.config.portfolio_notebooks_dir
     rows = []
     seen_papers: set[str] = set()
     for claim in claims:
@@ -1046,7 +1046,7 @@ def paper_status(app: Sphinx, key: str) -> str:
     claims = [c for c in claims_of(app) if c.paper == key]
     if not claims:
         return "no demo"
-    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
+    folder = app.config.portfolio_notebooks_dir
     notebooks = records(app.env)
     statuses = {evaluate(c, notebooks.get(f"{folder}/{c.notebook}"))[0] for c in claims}
     return "claims hold" if statuses == {"pass"} else "drifted"

@@ -1,10 +1,18 @@
-"""The ``portfolio_*`` configuration values: declared once, with defaults, checked on load."""
+"""Every ``portfolio_*`` configuration value: declared once, with defaults, checked on load.
+
+Each value has one :class:`Option` here: its default, a check that names what it must
+be, an optional normaliser, and a line of help. Any module that reads a value calls
+``app.setup_extension("portfolio.config")`` in its ``setup`` and then reads
+``app.config.<name>`` directly.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -16,8 +24,14 @@ logger = logging.getLogger(__name__)
 
 
 def _relative_path(value: Any) -> str | None:
-    if not isinstance(value, str) or value.startswith("/") or "\\" in value:
-        return "a path relative to the source directory, with '/' separators"
+    if (
+        not isinstance(value, str)
+        or not value.strip("/")
+        or value.startswith("/")
+        or "\\" in value
+        or ".." in value.split("/")
+    ):
+        return "a path relative to the source directory, with '/' separators and no '..'"
     return None
 
 
@@ -39,6 +53,25 @@ def _url_or_empty(value: Any) -> str | None:
     return None
 
 
+def _https_url(value: Any) -> str | None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme != "https" or not parts.netloc:
+        return "an https:// URL"
+    return None
+
+
+def _positive(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return "a positive number"
+    return None
+
+
+def _branch(value: Any) -> str | None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._/-]+", value):
+        return "a branch or tag name"
+    return None
+
+
 def _text(value: Any) -> str | None:
     return None if isinstance(value, str) else "text"
 
@@ -55,12 +88,25 @@ def _trim_mode(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Option:
-    """One configuration value: its default, what it must be, and what it does."""
+    """One configuration value: its default, what it must be, and what it does.
+
+    ``check`` returns None for a good value, else what the value must be ("a positive
+    number"); ``clean``, if given, turns a good value into the one the build reads.
+    """
 
     name: str
     default: Any
     check: Callable[[Any], str | None]
     help: str
+    clean: Callable[[Any], Any] | None = None
+
+
+def _strip_slashes(value: str) -> str:
+    return value.strip("/")
+
+
+def _no_trailing_slash(value: str) -> str:
+    return value.rstrip("/")
 
 
 OPTIONS = (
@@ -88,7 +134,13 @@ OPTIONS = (
         _optional_relative_path,
         "CV profile ('' = none)",
     ),
-    Option("portfolio_notebooks_dir", "notebooks", _relative_path, "folder of the demo notebooks"),
+    Option(
+        "portfolio_notebooks_dir",
+        "notebooks",
+        _relative_path,
+        "folder of the demo notebooks",
+        _strip_slashes,
+    ),
     Option(
         "portfolio_papers_dir", "publications", _relative_path, "folder of the paper pages <key>.md"
     ),
@@ -127,11 +179,62 @@ OPTIONS = (
         _file_path,
         "the PurgeCSS executable (npm ci --prefix tools)",
     ),
+    # The notebooks: where they launch, what they may spend, what they claim.
+    Option(
+        "portfolio_repository_url",
+        "https://github.com/Tharun24/medini-portfolio",
+        _https_url,
+        "public GitHub repository of this site (Binder, Colab and source links)",
+        _no_trailing_slash,
+    ),
+    Option("portfolio_repository_branch", "main", _branch, "branch the launch links open"),
+    Option(
+        "portfolio_binder_url",
+        "https://mybinder.org",
+        _https_url,
+        "BinderHub to launch on",
+        _no_trailing_slash,
+    ),
+    Option(
+        "portfolio_colab_dir",
+        "notebooks/ipynb",
+        _relative_path,
+        "folder of the committed .ipynb copies that Colab opens",
+        _strip_slashes,
+    ),
+    Option("portfolio_budget_seconds", 60, _positive, "wall-time budget of one notebook, seconds"),
+    Option(
+        "portfolio_budget_memory_mb", 1536, _positive, "peak-memory budget of one notebook, MiB"
+    ),
+    Option(
+        "portfolio_claims_file",
+        "publications/claims.yaml",
+        _relative_path,
+        "the papers' claims that the notebooks re-measure",
+        _strip_slashes,
+    ),
+    Option(
+        "portfolio_reproducibility_page",
+        "reproducibility",
+        _relative_path,
+        "docname of the page holding the full claims table",
+        _strip_slashes,
+    ),
+    Option(
+        "portfolio_provenance_packages",
+        ["numpy", "scipy", "numba", "joblib", "matplotlib"],
+        _names,
+        "packages whose versions the provenance footer lists",
+        list,
+    ),
 )
 
 
 def check_config(app: Sphinx, config: Config) -> None:
-    """Refuse a ``portfolio_*`` value of the wrong kind, naming the option and the value."""
+    """Refuse a ``portfolio_*`` value of the wrong kind, naming the option and the value.
+
+    A good value is replaced by its cleaned form (``clean``), which every reader sees.
+    """
     for option in OPTIONS:
         value = getattr(config, option.name)
         expected = option.check(value)
@@ -142,6 +245,8 @@ def check_config(app: Sphinx, config: Config) -> None:
                     f"{option.name} = {value!r}: expected {expected} ({option.help})"
                 ),
             )
+        if option.clean is not None:
+            config[option.name] = option.clean(value)
 
 
 def site_url(config: Config) -> str:

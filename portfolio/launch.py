@@ -133,9 +133,9 @@ def demo_notebooks(app: Sphinx) -> dict[str, str]:
     if hasattr(app, "_portfolio_demos"):
         return app._portfolio_demos
     demos: dict[str, str] = {}
-    bibfile = getattr(app.config, "portfolio_bibfile", None)
-    folder = getattr(app.config, "portfolio_notebooks_dir", "notebooks")
-    if bibfile and Path(app.srcdir, bibfile).is_file():
+    bibfile = app.config.portfolio_bibfile
+    folder = app.config.portfolio_notebooks_dir
+    if Path(app.srcdir, bibfile).is_file():
         from pybtex.database import parse_file
 
         for key, entry in parse_file(str(Path(app.srcdir, bibfile))).entries.items():

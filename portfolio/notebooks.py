@@ -26,19 +26,16 @@ import json
 import re
 import time
 import tokenize
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.errors import ConfigError
 from sphinx.util import logging
 
-from .errors import PortfolioConfigError, PortfolioNotebookError, stop_build
+from .errors import PortfolioNotebookError, stop_build
 
 __all__ = ["NotebookRecord", "PROBE_TAG", "records", "strip_probe"]
 
@@ -145,100 +142,13 @@ class NotebookRecord:
 
 
 # -- Configuration -----------------------------------------------------------------------
+# The ``portfolio_*`` notebook settings are declared with every other one, in
+# :mod:`portfolio.config`.
 
 
-def _https_url(name: str, value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or urlsplit(value).scheme != "https"
-        or not urlsplit(value).netloc
-    ):
-        raise ConfigError(f"{name} must be an https:// URL, got {value!r}")
-    return value.rstrip("/")
-
-
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number, got {value!r}")
-    return value
-
-
-def _relative_path(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value or value.startswith("/") or ".." in value.split("/"):
-        raise ConfigError(f"{name} must be a path relative to the source directory, got {value!r}")
-    return value.strip("/")
-
-
-def _plain_string(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._/-]+", value):
-        raise ConfigError(f"{name} must be a branch or tag name, got {value!r}")
-    return value
-
-
-def _string_list(name: str, value: Any) -> list[str]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{name} must be a list of package names, got {value!r}")
-    return list(value)
-
-
-@dataclass(frozen=True)
-class Option:
-    """One ``portfolio_*`` setting: name, default, validator, help."""
-
-    name: str
-    default: Any
-    check: Callable[[str, Any], Any]
-    help: str
-
-
-OPTIONS = (
-    Option(
-        "portfolio_repository_url",
-        "https://github.com/Tharun24/medini-portfolio",
-        _https_url,
-        "public GitHub repository of this site (Binder, Colab and source links)",
-    ),
-    Option("portfolio_repository_branch", "main", _plain_string, "branch the launch links open"),
-    Option("portfolio_binder_url", "https://mybinder.org", _https_url, "BinderHub to launch on"),
-    Option(
-        "portfolio_colab_dir",
-        "notebooks/ipynb",
-        _relative_path,
-        "folder of the committed .ipynb copies that Colab opens",
-    ),
-    Option("portfolio_budget_seconds", 60, _positive, "wall-time budget of one notebook, seconds"),
-    Option(
-        "portfolio_budget_memory_mb", 1536, _positive, "peak-memory budget of one notebook, MiB"
-    ),
-    Option(
-        "portfolio_claims_file",
-        "publications/claims.yaml",
-        _relative_path,
-        "the papers' claims that the notebooks re-measure",
-    ),
-    Option(
-        "portfolio_reproducibility_page",
-        "reproducibility",
-        _relative_path,
-        "docname of the page holding the full claims table",
-    ),
-    Option(
-        "portfolio_provenance_packages",
-        ["numpy", "scipy", "numba", "joblib", "matplotlib"],
-        _string_list,
-        "packages whose versions the provenance footer lists",
-    ),
-)
-
-
-def check_config(app: Sphinx, config) -> None:
-    """Validate every ``portfolio_*`` notebook setting once, naming the bad one."""
+def start_clock(app: Sphinx, config) -> None:
+    """Note when the build started (the execution report's total)."""
     app.portfolio_build_started = time.time()
-    for option in OPTIONS:
-        try:
-            config[option.name] = option.check(option.name, config[option.name])
-        except ConfigError as error:
-            stop_build(logger, PortfolioConfigError(str(error)))
 
 
 # -- The probe ---------------------------------------------------------------------------
@@ -579,10 +489,9 @@ def relative_uri(app: Sphinx, fromdoc: str, target: str) -> str:
 
 def setup(app: Sphinx) -> dict:
     """Register the settings, the probe and the record collector."""
-    for option in OPTIONS:
-        app.add_config_value(option.name, option.default, "env", description=option.help)
+    app.setup_extension("portfolio.config")
     app.add_event("portfolio-notebook-read")  # (app, doctree, record) after a notebook is read
-    app.connect("config-inited", check_config)
+    app.connect("config-inited", start_clock)
     app.connect("source-read", inject_probe)
     # After Sphinx's image collector (priority 500), so image URIs are the ones it registered.
     app.connect("doctree-read", collect, priority=600)
