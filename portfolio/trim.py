@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 THEME_STYLESHEET = "styles/pydata-sphinx-theme.css"
 #: Content PurgeCSS reads, relative to the output folder.
 CONTENT = ("**/*.html", "_static/**/*.js")
-MODES = ("auto", "always", "never")
 _DATASET = re.compile(r"\bdataset\.([A-Za-z][A-Za-z0-9]*)")
 _SET_ATTRIBUTE = re.compile(r"""setAttribute\(\s*["']([a-z][a-z0-9-]*)["']""")
 
