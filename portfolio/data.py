@@ -20,7 +20,7 @@ from pybtex.richtext import Text as LatexText
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .errors import PortfolioDataError, Problem, key_lines, load_yaml, stop_build
+from .errors import PortfolioDataError, Problem, key_lines, load_yaml, log_problem, stop_build
 from .schema import (
     BIBTEX_FIELDS,
     PUBLICATION_TEXT_FIELDS,
@@ -50,6 +50,14 @@ class PortfolioData:
     profile: Profile | None = None
     bib_keys: set[str] | None = None
     files: dict[str, Path] = field(default_factory=dict)
+
+    def titles(self) -> dict[str, str]:
+        """Every paper's key with its title (plain text)."""
+        return {key: pub.title for key, pub in self.publications.items()}
+
+    def demos(self, notebooks_dir: str) -> dict[str, str]:
+        """Every paper with a demo: its key with the notebook's docname."""
+        return {k: f"{notebooks_dir}/{p.demo}" for k, p in self.publications.items() if p.demo}
 
     def paper_of_notebook(self, notebook_docname: str, notebooks_dir: str) -> str | None:
         """Return the key of the paper whose demo is ``notebook_docname``, if any."""
@@ -308,15 +316,7 @@ def builder_inited(app: Sphinx) -> None:
     data, problems = load_all(Path(app.srcdir), app.config)
     if problems:
         for problem in problems:
-            # A location with a ':' is printed as given ("file:line"), not looked up as a docname.
-            if problem.line is not None:
-                logger.error(
-                    problem.what, location=problem.where, type="portfolio", subtype=problem.subtype
-                )
-            else:
-                logger.error(
-                    f"{problem.file}: {problem.what}", type="portfolio", subtype=problem.subtype
-                )
+            log_problem(logger, problem)
         stop_build(logger, PortfolioDataError(problems))
     app.env.portfolio_data = data  # re-read every build, so a changed file is always seen
     logger.info(
@@ -331,6 +331,15 @@ def builder_inited(app: Sphinx) -> None:
 def get_data(env) -> PortfolioData:
     """Return the data loaded for this build."""
     return env.portfolio_data
+
+
+def loaded(env) -> PortfolioData:
+    """Return the data loaded for this build, or none where :mod:`portfolio.data` is not set up.
+
+    For the extensions that only decorate papers (claims rows, launch buttons, gallery
+    cards): a site without the data family has no papers to decorate.
+    """
+    return getattr(env, "portfolio_data", None) or PortfolioData()
 
 
 def setup(app: Sphinx) -> dict:

@@ -7,6 +7,7 @@ like a Sphinx warning, so one message says exactly what to fix and where.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class Problem:
         The ``portfolio.<subtype>`` tag, e.g. ``"schema"`` or ``"link"``.
     line : int or None
         1-based line in ``file`` where the entry starts (or the error is), if known.
+    noun : str
+        What the key names in messages: ``entry`` (a data file's entry) or, in the claims
+        file, ``claim`` or ``benchmark claim``.
     """
 
     file: str
@@ -39,6 +43,7 @@ class Problem:
     message: str
     subtype: str = "schema"
     line: int | None = None
+    noun: str = "entry"
 
     @property
     def where(self) -> str:
@@ -50,7 +55,7 @@ class Problem:
         """The message without its location: entry, field and problem."""
         parts = []
         if self.key is not None:
-            parts.append(f"entry '{self.key}'")
+            parts.append(f"{self.noun} '{self.key}'")
         if self.field is not None:
             parts.append(f"field '{self.field}'")
         return f"{', '.join(parts)}: {self.message}" if parts else self.message
@@ -113,6 +118,17 @@ class PortfolioConfigError(PortfolioStop):
     """A ``portfolio_*`` configuration value is invalid."""
 
     category = "Portfolio configuration error"
+
+
+def log_problem(logger, problem: Problem) -> None:
+    """Log one problem as a Sphinx error tagged ``portfolio.<subtype>``, at its location."""
+    # A location with a ':' is printed as given ("file:line"), not looked up as a docname.
+    if problem.line is not None:
+        logger.error(
+            problem.what, location=problem.where, type="portfolio", subtype=problem.subtype
+        )
+    else:
+        logger.error(f"{problem.file}: {problem.what}", type="portfolio", subtype=problem.subtype)
 
 
 def stop_build(logger, error: PortfolioStop) -> None:
@@ -190,6 +206,38 @@ def load_yaml(path: Path, rel: str) -> tuple[object, list[Problem]]:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         return None, [Problem(rel, None, None, f"YAML syntax error: {problem}", "syntax", line)]
+
+
+# -- JSON that refuses duplicate keys ------------------------------------------
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key, 0, 0)
+        seen[key] = value
+    return seen
+
+
+def load_json(path: Path, rel: str) -> tuple[object, list[Problem]]:
+    """Read a JSON file strictly: syntax errors and repeated keys become problems.
+
+    The JSON counterpart of :func:`load_yaml` (Python's :mod:`json` keeps the last of a
+    repeated key); used for the committed benchmark results.
+    """
+    if not path.is_file():
+        return None, [Problem(rel, None, None, "data file not found", "file")]
+    try:
+        return json.loads(
+            path.read_text(encoding="utf-8"), object_pairs_hook=_refuse_duplicates
+        ), []
+    except _DuplicateKey as err:
+        return None, [Problem(rel, err.key, None, "duplicate key", "duplicate", None, "key")]
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        line = getattr(err, "lineno", None)
+        message = f"JSON syntax error: {getattr(err, 'msg', err)}"
+        return None, [Problem(rel, None, None, message, "syntax", line)]
 
 
 def key_lines(text: str, depth: int = 2) -> dict[tuple[str, ...], int]:

@@ -14,7 +14,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx_design.shared import create_component
 
-from .claims import paper_keys
+from .claims import paper_titles
 from .execution import run_date, seconds
 from .launch import demo_notebooks
 from .notebooks import NotebookRecord, depends_on_notebooks, link, megabytes, records
@@ -93,7 +93,7 @@ def card(
 def render(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace the placeholder with a responsive grid of cards."""
     for placeholder in list(doctree.findall(notebook_gallery)):
-        papers = paper_keys(app)
+        papers = paper_titles(app)
         row = create_component(
             "grid-row",
             classes=[

@@ -37,6 +37,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 from sphinx.util import logging
 
+from .data import loaded
 from .notebooks import outputs_path, records, relative_uri, strip_probe
 
 logger = logging.getLogger(__name__)
@@ -130,20 +131,7 @@ def launch_row(app: Sphinx, fromdoc: str, notebook_doc: str, source: str) -> nod
 
 def demo_notebooks(app: Sphinx) -> dict[str, str]:
     """Paper key -> demo notebook docname, from the BibTeX file's ``demo`` fields."""
-    if hasattr(app, "_portfolio_demos"):
-        return app._portfolio_demos
-    demos: dict[str, str] = {}
-    bibfile = app.config.portfolio_bibfile
-    folder = app.config.portfolio_notebooks_dir
-    if Path(app.srcdir, bibfile).is_file():
-        from pybtex.database import parse_file
-
-        for key, entry in parse_file(str(Path(app.srcdir, bibfile))).entries.items():
-            demo = entry.fields.get("demo")
-            if demo:
-                demos[key] = f"{folder}/{demo.strip()}"
-    app._portfolio_demos = demos
-    return demos
+    return loaded(app.env).demos(app.config.portfolio_notebooks_dir)
 
 
 def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -158,7 +146,7 @@ def add_buttons(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for header in list(doctree.findall(nodes.Element)):
         if "portfolio-paper-header" not in header.get("classes", []):
             continue
-        demo = next((demos[key] for key in demos if nodes.make_id(key) in header["ids"]), None)
+        demo = demos.get(header.get("portfolio_paper"))
         if demo in notebooks:
             header.parent.insert(
                 header.parent.index(header) + 1,

@@ -110,7 +110,7 @@ def publication_card(
         children.append(bibtex_block(pub.key, data))
     ids = (nodes.make_id(pub.key),) if anchor else ()
     card = render.card(*children, classes=("portfolio-publication",), ids=ids)
-    if not compact:  # the list and the home page get the reproducibility badge (claims.py)
+    if not compact:  # the list and the home page get the reproducibility badge (portfolio.claims)
         card["portfolio_paper"] = pub.key
     return card
 
@@ -192,9 +192,11 @@ class PaperHeaderDirective(SphinxDirective):
             note += render.text(f"No demo notebook: {pub.nodemo}")
             children.append(note)
         children.append(bibtex_block(key, data))
-        return [
-            render.card(*children, classes=("portfolio-paper-header",), ids=(nodes.make_id(key),))
-        ]
+        header = render.card(
+            *children, classes=("portfolio-paper-header",), ids=(nodes.make_id(key),)
+        )
+        header["portfolio_paper"] = key  # read by the claims rows and the launch buttons
+        return [header]
 
 
 class PaperTitleTransform(SphinxTransform):

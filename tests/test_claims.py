@@ -184,7 +184,22 @@ def test_second_entry_is_located_by_its_line(tmp_path):
 def test_invalid_yaml_is_reported_with_the_file(tmp_path):
     path = tmp_path / "claims.yaml"
     path.write_text("claims:\n  - id: [unclosed\n")
-    with pytest.raises(ClaimsError, match=r"claims\.yaml: not valid YAML"):
+    with pytest.raises(ClaimsError, match=r"claims\.yaml:\d+: YAML syntax error"):
+        load_claims(path)
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    # PyYAML would keep the second 'holds_if' silently; the claims file is read strictly.
+    path = write(tmp_path, GOOD)
+    lines = path.read_text().splitlines()
+    first = next(i for i, text in enumerate(lines, 1) if text.strip().startswith("holds_if:"))
+    lines.insert(first, lines[first - 1].replace(">= 2", ">= 0"))
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        ClaimsError,
+        match=rf"claims\.yaml:{first + 1}: key 'holds_if': duplicate key \(first defined on line "
+        rf"{first}\)",
+    ):
         load_claims(path)
 
 
@@ -468,6 +483,24 @@ def test_bad_benchmark_claim_names_file_line_entry_and_field(tmp_path, change, f
         load_benchmark_claims(path, tmp_path)
     assert f"claims.yaml:{line}: benchmark claim 'demo-bench', field '{field}'" in str(error.value)
     assert message in str(error.value)
+
+
+def test_results_with_a_key_given_twice_are_refused(tmp_path):
+    # json.loads keeps the last of a repeated key; a committed result must mean one thing.
+    path = write_bench(tmp_path, BENCH)
+    text = (tmp_path / "results.json").read_text()
+    (tmp_path / "results.json").write_text(text.replace('{"date":', '{"date": "x", "date":', 1))
+    with pytest.raises(
+        ClaimsError, match=r"field 'results': results\.json: key 'date': duplicate key"
+    ):
+        load_benchmark_claims(path, tmp_path)
+
+
+def test_results_that_are_not_json_name_the_line(tmp_path):
+    path = write_bench(tmp_path, BENCH)
+    (tmp_path / "results.json").write_text('{\n  "provenance": {,\n')
+    with pytest.raises(ClaimsError, match=r"field 'results': results\.json:2: JSON syntax error"):
+        load_benchmark_claims(path, tmp_path)
 
 
 @pytest.mark.parametrize("missing", ["date", "git_commit"])
