@@ -40,6 +40,7 @@ exclude_patterns = [
     ".pytest_cache",
     "**/.ipynb_checkpoints",
     "README.md",
+    "ARCHITECTURE.md",
     "benchmarks",
     "portfolio",
     "rushml",

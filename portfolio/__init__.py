@@ -1,9 +1,11 @@
-"""Sphinx extension for the research portfolio: data, cards, metadata.
+"""Sphinx extension for the research portfolio: data, cards, metadata, notebooks, claims.
 
-One module per directive family, each with its own ``setup``:
+One module per directive family, each with its own ``setup`` (ARCHITECTURE.md draws how
+they connect). ``portfolio`` itself registers the data family:
 
-- :mod:`portfolio.config`: the ``portfolio_*`` configuration values;
-- :mod:`portfolio.data`: loads and validates the data files at ``builder-inited``;
+- :mod:`portfolio.config`: every ``portfolio_*`` configuration value, declared once;
+- :mod:`portfolio.data`: loads and validates the data files at ``builder-inited``
+  (:mod:`portfolio.schema` the fields, :mod:`portfolio.errors` the problems);
 - :mod:`portfolio.publications`: publication lists, paper headers, ``{paper}``;
 - :mod:`portfolio.scholar`: Google Scholar meta tags and JSON-LD on paper pages;
 - :mod:`portfolio.cards`: each paper page's social card;
@@ -12,6 +14,16 @@ One module per directive family, each with its own ``setup``:
 - :mod:`portfolio.talks`: the talks timeline;
 - :mod:`portfolio.news`: updates, press and the Atom feed;
 - :mod:`portfolio.cv`: the CV sections.
+
+The notebook family is listed in ``conf.py`` on its own:
+
+- :mod:`portfolio.notebooks`: what the build learns about each executed notebook;
+- :mod:`portfolio.execution`: budgets, provenance footers, the execution report;
+- :mod:`portfolio.launch`: Binder, Colab and download buttons, the Colab copies;
+- :mod:`portfolio.gallery`: the notebook gallery;
+- :mod:`portfolio.claims`: the reproducibility table, paper rows and badges;
+- :mod:`portfolio.benchmarks`: committed benchmark results as tables and charts;
+- :mod:`portfolio.mathml`: equations as MathML.
 """
 
 from __future__ import annotations

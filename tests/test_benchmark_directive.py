@@ -21,7 +21,7 @@ from portfolio.benchmarks import (
     validate_results,
     validate_slide_results,
 )
-from portfolio.charts import PALETTES
+from portfolio.benchmarks.charts import PALETTES
 
 ROOTS = Path(__file__).parent / "roots"
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,6 +202,44 @@ def test_a_file_that_is_not_json_is_an_error_naming_it(tmp_path):
         load_results(tmp_path / "r.json", "r.json")
 
 
+@pytest.mark.parametrize("kind", [None, "slides", 3])
+def test_a_file_of_no_known_kind_is_an_error_naming_the_field(tmp_path, good_results, kind):
+    # The layout and the check follow the file's 'benchmark' field; without one, neither can.
+    if kind is None:
+        del good_results["benchmark"]
+    else:
+        good_results["benchmark"] = kind
+    (tmp_path / "r.json").write_text(json.dumps(good_results))
+    with pytest.raises(
+        BenchmarkResultsError, match=rf"^r\.json: field 'benchmark' is {kind!r}, not"
+    ):
+        load_results(tmp_path / "r.json", "r.json")
+
+
+def test_each_kind_is_checked_by_its_own_schema(tmp_path, good_results):
+    # A peers file relabelled as SLIDE results is checked as SLIDE results and fails.
+    (tmp_path / "r.json").write_text(json.dumps({**good_results, "benchmark": "slide"}))
+    with pytest.raises(BenchmarkResultsError, match="missing field 'config'"):
+        load_results(tmp_path / "r.json", "r.json")
+    assert load_results(tmp_path / "r.json", "r.json", validate_results) == {
+        **good_results,
+        "benchmark": "slide",
+    }
+
+
+def test_a_peers_option_on_slide_results_fails_the_build_naming_it(tmp_path):
+    src = copy_root("bench-slide", tmp_path)
+    page = (
+        (src / "index.md")
+        .read_text()
+        .replace("results.json\n", "results.json\n:compare: slide / dense\n", 1)
+    )
+    (src / "index.md").write_text(page)
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    assert "results.json: :compare: applies to 'peers' results" in proc.stdout + proc.stderr
+
+
 # -- the schema check, field by field ----------------------------------------------------------
 
 
@@ -354,7 +392,7 @@ def test_targets_parse_into_field_operator_value():
         parse_compare("mach-R4-B256")
 
 
-# -- the SLIDE results (slide-benchmark-results) -------------------------------------------------
+# -- the SLIDE results (benchmark-results of kind slide) ----------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -468,7 +506,7 @@ def test_slide_results_missing_a_field_or_provenance_fail_the_build(tmp_path, pa
     assert "Benchmark results error" in log and message in log
 
 
-# -- SLIDE trained for several epochs (slide-curves-results) -----------------------------------
+# -- SLIDE trained for several epochs (benchmark-results of kind slide-curves) -----------------
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ prefixed with the salt).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import math
@@ -32,10 +33,12 @@ from pathlib import Path
 
 from docutils import nodes
 
+from .schema import SLIDE_PREDICTION_WAYS, is_number
+from .tables import mean
+
 #: Marker shapes, one per method, in order.
 MARKERS = "osD^vP*Xh<>"
 #: The ways a trained SLIDE network predicts, and their legend labels.
-SLIDE_PREDICTION_WAYS = ("exact", "lsh", "lsh_prior", "prior")
 SLIDE_WAY_NAMES = {
     "exact": "exact (every class)",
     "lsh": "LSH candidates",
@@ -133,7 +136,7 @@ def themed(svg: str, mode: str) -> str:
     def swap(match: re.Match) -> str:
         colour = match.group(0).lower()
         if colour not in _ROLES:
-            raise ValueError(f"chart colour {colour} has no role in portfolio.charts")
+            raise ValueError(f"chart colour {colour} has no role in portfolio.benchmarks.charts")
         return palette[_ROLES[colour]]
 
     svg = re.sub(r"#[0-9a-fA-F]{6}\b", swap, svg)
@@ -178,11 +181,6 @@ def _legend(fig, layout: Layout, **kwargs) -> None:
 
 def _plain(value: float, _pos=None) -> str:
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"
-
-
-def is_number(value) -> bool:
-    """Return whether a results value is a finite number (a bool is not)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
@@ -278,11 +276,6 @@ def chart_svg(problems: list[dict], panels, salt: str, layout: Layout = WIDE) ->
             _style_axes(ax)
         _legend(fig, layout)
         return _svg_text(fig, salt, layout)
-
-
-def mean(values) -> float:
-    """Return the arithmetic mean of a non-empty sequence."""
-    return sum(values) / len(values)
 
 
 def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
@@ -413,6 +406,16 @@ def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
 
 class chart_figure(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
     """A chart: its drawings (SVG text per layout and mode), alt text, caption and id."""
+
+
+def chart(docname: str, rel: str, tag: str, draw, alt: str, caption: str) -> chart_figure:
+    """Return the chart ``tag`` of results file ``rel`` on page ``docname``.
+
+    ``draw(salt, layout)`` returns its SVG; the salt, which prefixes the SVG's ids, is the
+    same in every build and differs between charts, files and pages.
+    """
+    salt = hashlib.sha1(f"{docname}:{rel}:{tag}".encode()).hexdigest()[:12]
+    return figure_node(lambda layout: draw(salt, layout), alt, caption, f"bench-{tag}-{salt}")
 
 
 def figure_node(draw, alt: str, caption: str, ident: str) -> chart_figure:

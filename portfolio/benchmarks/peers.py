@@ -1,0 +1,208 @@
+"""The layout of ``bench_peers.py`` results: MACH against the label trees, K by K.
+
+A table per problem (a row per method: status, training time, prediction time per 1,000
+queries, P@1/P@3/P@5, model bytes, peak memory, threads), optionally a table of one
+method's ratios to a reference with targets, and two charts (memory and time against the
+number of labels K, logarithmic axes, a line per method).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from docutils import nodes
+
+from .charts import chart, chart_svg
+from .schema import BenchmarkResultsError
+from .tables import mib, num, provenance_paragraph, table
+
+NOTE = "These are committed benchmark results: the peer libraries do not run while the site builds."
+
+COLUMNS = (
+    ("method", lambda r: r["method"]),
+    ("status", lambda r: r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"),
+    ("train (s)", lambda r: num(r["train_s"], 2)),
+    ("predict (ms / 1,000 queries)", lambda r: num(r["predict_ms_per_1k"], 1)),
+    ("P@1", lambda r: num(r["p_at_1"], 3)),
+    ("P@3", lambda r: num(r["p_at_3"], 3)),
+    ("P@5", lambda r: num(r["p_at_5"], 3)),
+    ("model on disk (MiB)", lambda r: mib(r["model_bytes"])),
+    ("peak RSS (MiB)", lambda r: mib(r["peak_rss_bytes"])),
+    ("threads (observed)", lambda r: f"{r['threads']} ({r['threads_observed'] or '–'})"),
+)
+
+
+def results_table(problem: dict) -> nodes.table:
+    """Build a docutils table (with a caption) of one problem's method rows."""
+    title = f"{problem['name']}: {problem['description']}"
+    rows = [[cell(method) for _, cell in COLUMNS] for method in problem["methods"]]
+    return table(title, [name for name, _ in COLUMNS], rows)
+
+
+def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:
+    """Draw the memory-versus-K and time-versus-K figures of a results file."""
+    names = sorted({r["method"] for p in problems for r in p["methods"]})
+    ks = sorted({p["n_classes"] for p in problems})
+    sizes = ", ".join(f"{k:,}" for k in ks)
+    out = []
+    specs = (
+        (
+            "memory",
+            (
+                ("model_bytes", "model on disk (MiB)", 2**-20),
+                ("peak_rss_bytes", "peak resident memory (MiB)", 2**-20),
+            ),
+            "Memory against the number of labels K, both axes logarithmic: model size on disk "
+            "(first panel) and peak resident memory of the process that trained and predicted "
+            "(second), "
+            "one line per method. A method without a point at some K did not finish there; the "
+            "tables say why.",
+        ),
+        (
+            "time",
+            (
+                ("train_s", "training time (s)", 1.0),
+                ("predict_ms_per_1k", "prediction (ms per 1,000 queries)", 1.0),
+            ),
+            "Time against the number of labels K, both axes logarithmic: training time (first "
+            "panel) and prediction time per 1,000 queries (second), one line per method.",
+        ),
+    )
+    for kind, panels, caption in specs:
+        alt = (
+            f"Log-log line charts of {' and '.join(label for _, label, _ in panels)} against the "
+            f"number of labels K ({sizes}) for the methods {', '.join(names)}."
+        )
+        out.append(
+            chart(
+                docname,
+                rel,
+                kind,
+                lambda salt, layout, panels=panels: chart_svg(problems, panels, salt, layout),
+                alt,
+                caption,
+            )
+        )
+    return out
+
+
+# -- a method against a reference, with targets ---------------------------------------------
+
+RATIO_FIELDS = (
+    ("train_s", "training time"),
+    ("predict_ms_per_1k", "prediction time"),
+    ("model_bytes", "model size"),
+    ("peak_rss_bytes", "peak memory"),
+    ("p_at_1", "P@1"),
+    ("p_at_5", "P@5"),
+)
+_OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+_SHOW = {"<=": "≤", ">=": "≥"}
+
+
+def parse_compare(text: str) -> tuple[str, str]:
+    """Split ``"A / B"`` into ``("A", "B")``: method A measured against reference B."""
+    parts = [p.strip() for p in text.split("/")]
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"expected 'method / reference', got {text!r}")
+    return parts[0], parts[1]
+
+
+def parse_where(text: str) -> tuple[str, str]:
+    """``"law=topical"`` -> ``("law", "topical")``."""
+    field, sep, value = (text or "").partition("=")
+    if not sep or not field.strip() or not value.strip():
+        raise ValueError(f"expected 'field=value', got {text!r}")
+    return field.strip(), value.strip()
+
+
+def parse_targets(text: str) -> list[tuple[str, str, float]]:
+    """Split ``"train_s <= 1, p_at_1 >= 0.9"`` into ``[("train_s", "<=", 1.0), ...]``."""
+    fields = dict(RATIO_FIELDS)
+    out = []
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        match = re.fullmatch(r"(\w+)\s*(<=|>=)\s*([0-9.]+)", item)
+        if not match or match.group(1) not in fields:
+            raise ValueError(
+                f"expected 'field <= number' or 'field >= number' with field one of "
+                f"{', '.join(fields)}, got {item!r}"
+            )
+        out.append((match.group(1), match.group(2), float(match.group(3))))
+    return out
+
+
+def comparison_table(problems, method: str, reference: str, targets) -> nodes.table:
+    """Build a table of ``method / reference`` ratios per problem, and which targets hold."""
+    labels = dict(RATIO_FIELDS)
+    head = ["problem", *(f"{label} ratio" for _, label in RATIO_FIELDS)]
+    if targets:
+        head.append("targets")
+    title = f"{method} relative to {reference}: each ratio is {method} / {reference}"
+    if targets:
+        title += "; targets: " + ", ".join(f"{labels[f]} {_SHOW[op]} {v:g}" for f, op, v in targets)
+    body = []
+    for prob in problems:
+        rows = {r["method"]: r for r in prob["methods"]}
+        a, b = rows.get(method), rows.get(reference)
+        cells = [prob["name"]]
+        if not a or not b or a["status"] != "ok" or b["status"] != "ok":
+            missing = [
+                f"{name}: {row['status'] if row else 'not run'}"
+                for name, row in ((method, a), (reference, b))
+                if not row or row["status"] != "ok"
+            ]
+            cells += ["–"] * len(RATIO_FIELDS)
+            if targets:
+                cells.append("not measured (" + "; ".join(missing) + ")")
+            body.append(cells)
+            continue
+        ratios = {f: a[f] / b[f] if b[f] else math.inf for f, _ in RATIO_FIELDS}
+        cells += [f"{ratios[f]:.2f}×" for f, _ in RATIO_FIELDS]
+        if targets:
+            verdicts = [
+                f"{labels[f]} {_SHOW[op]} {v:g}: {'holds' if _OPS[op](ratios[f], v) else 'fails'}"
+                for f, op, v in targets
+            ]
+            cells.append("; ".join(verdicts))
+        body.append(cells)
+    return table(title, head, body, ("portfolio-bench-compare",))
+
+
+def render(directive, rel: str, data: dict) -> list[nodes.Node]:
+    """Lay out a ``peers`` file: provenance, a table per problem, ratios, charts.
+
+    ``directive`` is the ``benchmark-results`` directive; its options are documented
+    there. Raises :class:`~portfolio.benchmarks.schema.BenchmarkResultsError` when an
+    option names what the file does not have.
+    """
+    options = directive.options
+    if "where" in options:
+        field, value = options["where"]
+        kept = [p for p in data["problems"] if str(p.get(field)) == value]
+        if not kept:
+            raise BenchmarkResultsError(
+                f"{rel}: :where: {field}={value} matches none of its "
+                f"{len(data['problems'])} problems"
+            )
+        data = {**data, "problems": kept}
+    container = nodes.container(classes=["portfolio-bench"])
+    container += provenance_paragraph(data["provenance"], NOTE)
+    for problem in data["problems"]:
+        container += results_table(problem)
+    if "compare" in options:
+        method, reference = options["compare"]
+        known = {r["method"] for p in data["problems"] for r in p["methods"]}
+        for name in (method, reference):
+            if name not in known:
+                raise BenchmarkResultsError(
+                    f"{rel}: :compare: names method {name!r}, which the file does not "
+                    f"have (it has {', '.join(sorted(known))})"
+                )
+        targets = options.get("targets", [])
+        container += comparison_table(data["problems"], method, reference, targets)
+    elif "targets" in options:
+        raise directive.error(":targets: needs :compare: (which method against which)")
+    if "no-charts" not in options:
+        container.extend(charts(data["problems"], rel, directive.env.docname))
+    return [container]
