@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -35,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # harness
+
+import harness  # noqa: E402
 
 from portfolio.claims import BASIS_TEXT, MIN_MARGIN, load_claims, margin_bound, threshold  # noqa: E402
 
@@ -64,16 +66,6 @@ def output(*cmd: str, env: dict | None = None) -> str | None:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def claims_file(site: Path, given: str | None) -> Path:
@@ -265,14 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "build-stability",
         "provenance": {
+            **harness.provenance(
+                "benchmarks/bench_build_stability.py",
+                sys.argv[1:] if argv is None else argv,
+                site=str(site.relative_to(ROOT)) if site.is_relative_to(ROOT) else str(site),
+                min_margin=MIN_MARGIN,
+            ),
             "date": started.isoformat(timespec="seconds"),
-            "cpu": cpu_model(),
-            "n_cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "git_commit": output("git", "rev-parse", "HEAD"),
-            "site": str(site.relative_to(ROOT)) if site.is_relative_to(ROOT) else str(site),
-            "command": " ".join(["benchmarks/bench_build_stability.py", *(argv or sys.argv[1:])]),
-            "min_margin": MIN_MARGIN,
         },
         "settings": settings,
         "summary": {

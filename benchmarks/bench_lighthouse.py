@@ -26,10 +26,8 @@ met or not.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -38,15 +36,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numba
-import numpy as np
 import psutil
-import scipy
-from threadpoolctl import threadpool_info
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # harness
 
+import harness  # noqa: E402
 from browser_support import (  # noqa: E402 - the helper lives beside the browser tests
     CHROMIUM_ARGS,
     HOW_TO_ENABLE,
@@ -100,15 +96,8 @@ def every_kind_of_page(pages: list[str]) -> dict[str, str]:
     }
 
 
-def provenance(chromium: str) -> dict:
-    def cpu_model():
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return platform.processor()
+def provenance(chromium: str, argv: list[str]) -> dict:
+    """The run's provenance (:func:`harness.provenance`), with the browser's and tools'."""
 
     def output(*cmd):
         try:
@@ -118,25 +107,14 @@ def provenance(chromium: str) -> dict:
         except (OSError, subprocess.CalledProcessError):
             return None
 
-    blas = [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for info in threadpool_info()
-    ]
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_model": cpu_model(),
-        "cpu_count": psutil.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "numba": numba.__version__,
-        "blas": blas,
-        "git_commit": output("git", "rev-parse", "HEAD"),
-        "chromium": output(chromium, "--version"),
-        "node": output("node", "--version"),
-        "lighthouse": output(str(LIGHTHOUSE_BIN), "--version"),
-        "load_average_at_start": list(psutil.getloadavg()),
-    }
+    return harness.provenance(
+        "benchmarks/bench_lighthouse.py",
+        argv,
+        chromium=output(chromium, "--version"),
+        node=output("node", "--version"),
+        lighthouse=output(str(LIGHTHOUSE_BIN), "--version"),
+        load_average_at_start=list(psutil.getloadavg()),
+    )
 
 
 def build(source: Path, out: Path, *extra: str) -> None:
@@ -230,7 +208,7 @@ def main(argv=None):
             "chromium_flags": list(CHROMIUM_ARGS),
             "pages": pages,
         },
-        "provenance": provenance(chromium),
+        "provenance": provenance(chromium, sys.argv[1:] if argv is None else argv),
         "targets": TARGETS,
     }
     start = time.perf_counter()

@@ -18,96 +18,24 @@ Not a test: nothing here asserts; targets are reported as met or not.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import platform
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 import psutil
-import scipy
 from joblib import parallel_config
-from threadpoolctl import threadpool_info
 
 from rushml.datasets import make_extreme_classification, train_test_split
-from rushml.mach import MACHClassifier, SoftmaxRegression, _fit_softmax
+from rushml.mach import MACHClassifier, SoftmaxRegression, _fit_base
 from rushml.metrics import model_nbytes, precision_at_k
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness
 
-
-class PeakRSS:
-    """Peak resident memory of this process (and children) while the block runs, sampled."""
-
-    def __init__(self, interval=0.02):
-        self.interval = interval
-        self.peak = 0
-
-    def _rss(self):
-        proc = psutil.Process()
-        total = proc.memory_info().rss
-        for child in proc.children(recursive=True):
-            try:
-                total += child.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
-
-    def _watch(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._stop = threading.Event()
-        self.peak = self._rss()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._rss())
-
-
-def provenance():
-    def cpu_model():
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return platform.processor()
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    blas = [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for info in threadpool_info()
-    ]
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu_model": cpu_model(),
-        "cpu_count": psutil.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "numba": numba.__version__,
-        "git_commit": commit,
-        "blas": blas,
-        "load_average_at_start": list(psutil.getloadavg()),
-    }
+from harness import PeakRSS  # noqa: E402
+from harness import provenance as run_provenance  # noqa: E402
 
 
 def evaluate(model, X_test, y_test, n_queries=1000):
@@ -125,7 +53,7 @@ def evaluate(model, X_test, y_test, n_queries=1000):
 
 
 def timed_fit(model, X, y):
-    with PeakRSS() as mem:
+    with PeakRSS(interval=0.02) as mem:
         t0 = time.perf_counter()
         model.fit(X, y)
         elapsed = time.perf_counter() - t0
@@ -204,7 +132,7 @@ def part_versus_baseline(cfg, seed):
 
 def part_million(cfg, seed):
     K, d = cfg["large_k"], cfg["n_features"]
-    with PeakRSS() as mem_all:
+    with PeakRSS(interval=0.02) as mem_all:
         Xtr, Xte, ytr, yte = make_data(cfg["large_n_train"], cfg["n_test"], d, K, seed)
         with parallel_config(backend="threading"):
             mach = MACHClassifier(
@@ -290,6 +218,11 @@ def _numpy_hidden_layer_softmax(X, t, n_out, n_epochs, lr, seed, hidden=128, bat
     return lambda Xq: np.maximum(Xq @ W1 + b1, 0) @ W2 + b2
 
 
+def _numba_per_sample_softmax(X, targets, n_outputs, n_epochs, learning_rate, seed):
+    """MACH's own base learner: per-sample SGD on the softmax loss (rushml's Numba kernel)."""
+    return _fit_base(X, targets, n_outputs, n_epochs, learning_rate, "softmax", seed)
+
+
 def part_base_learners(cfg, seed):
     d, B, K = cfg["n_features"], cfg["n_buckets"], cfg["base_compare_k"]
     Xtr, Xte, ytr, yte = make_data(cfg["base_compare_n"], cfg["n_test"], d, K, seed)
@@ -297,7 +230,7 @@ def part_base_learners(cfg, seed):
     hte = (yte * 7919 + 13) % B
     out = {}
     for name, fn, lr in (
-        ("numba_per_sample_sgd", _fit_softmax, cfg["learning_rate"]),
+        ("numba_per_sample_sgd", _numba_per_sample_softmax, cfg["learning_rate"]),
         ("scipy_minibatch_256", _scipy_minibatch_softmax, cfg["learning_rate"]),
         ("scipy_minibatch_256_lr_x32", _scipy_minibatch_softmax, 32 * cfg["learning_rate"]),
         ("numpy_hidden128_minibatch_256", _numpy_hidden_layer_softmax, 1.0),
@@ -317,6 +250,14 @@ PARTS = {
     "versus_baseline": part_versus_baseline,
     "million_classes": part_million,
 }
+
+
+def provenance(argv) -> dict:
+    """The run's provenance (:func:`harness.provenance`), with the load average at its start."""
+    argv = sys.argv[1:] if argv is None else argv
+    return run_provenance(
+        "benchmarks/bench_mach.py", argv, load_average_at_start=list(psutil.getloadavg())
+    )
 
 
 def main(argv=None):
@@ -385,7 +326,12 @@ def main(argv=None):
     MACHClassifier(n_buckets=4, n_repetitions=1, n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
     SoftmaxRegression(n_epochs=1).fit(Xw, yw).predict_topk(Xw, 2)
 
-    report = {"benchmark": "mach", "quick": args.quick, "config": cfg, "provenance": provenance()}
+    report = {
+        "benchmark": "mach",
+        "quick": args.quick,
+        "config": cfg,
+        "provenance": provenance(argv),
+    }
     if args.only:
         old = json.loads(args.out.read_text())
         old.setdefault("provenance_by_part", {})[args.only] = report["provenance"]

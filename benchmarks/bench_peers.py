@@ -40,6 +40,11 @@ and share features). Their training rows grow with K (:func:`scaled_rows`: 100,0
 at the Amazon-670K size) unless ``--n-train`` is given; ``--laws single`` gives the
 old single-label problems of :func:`rushml.datasets.make_extreme_classification`.
 
+The parts: :mod:`peers_methods` (the method table), :mod:`peers_data` (the problems),
+:mod:`peers_workers` (what runs in each worker), :mod:`peers_report` (the Markdown
+table) and :mod:`harness` (provenance, the capped worker, peak memory), shared with the
+other benchmarks; this file is the command line and the parent that runs the workers.
+
 Run ``python benchmarks/bench_peers.py --quick`` for a smoke run, or e.g.
 ``python benchmarks/bench_peers.py --sizes 1e4 1e5 670k``, or on the repository's
 files ``python benchmarks/bench_peers.py --methods mach omikuji --xc-train F --xc-test G``
@@ -49,23 +54,42 @@ files ``python benchmarks/bench_peers.py --methods mach omikuji --xc-train F --x
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib.util  # noqa: F401 (the tests reach find_spec through this module)
 import json
 import os
-import platform
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness and the peers_* modules
+
+import harness  # noqa: E402
+from peers_data import (  # noqa: E402
+    AMAZON_670K,
+    LAWS,
+    generated_problem,
+    indicator,
+    load_problem,
+    parse_size,
+    save_problem,
+    scaled_rows,
+)
+from peers_methods import (  # noqa: E402
+    _MACH_KEYS,
+    MACH_RECOMMENDED,
+    default_methods,
+    make_pecos_venv,
+    parse_mach_setting,
+    worker_python,
+)
+from peers_methods import unavailable_reason as _unavailable_reason  # noqa: E402
+from peers_report import REFERENCE, markdown_table  # noqa: E402
+from peers_workers import TOP_K, run_worker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -73,9 +97,20 @@ RESULTS = HERE / "results"
 PECOS_VENV = ROOT / ".venv-pecos"
 PECOS_REQUIREMENTS = HERE / "requirements-pecos.txt"
 
-AMAZON_670K = {"n_classes": 670_091, "n_features": 135_909}  # the repository's Amazon-670K shape
-TOP_K = 5
-REFERENCE = "omikuji"  # the Parabel-like peer MACH's targets are stated against
+__all__ = [
+    "AMAZON_670K",
+    "LAWS",
+    "MACH_RECOMMENDED",
+    "REFERENCE",
+    "TOP_K",
+    "generated_problem",
+    "indicator",
+    "load_problem",
+    "parse_mach_setting",
+    "parse_size",
+    "save_problem",
+    "scaled_rows",
+]
 
 # Every method row carries these fields; the site's directive checks them too.
 METHOD_FIELDS = (
@@ -95,373 +130,15 @@ METHOD_FIELDS = (
     "threads_observed",
 )
 PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "python", "versions", "git_commit", "blas", "command")
+MEMORY_WORDS = ("MemoryError", "bad_alloc", "memory allocation", "Cannot allocate")
 
 
-# -- the methods ---------------------------------------------------------------------------
-
-
-#: The MACH setting run as method ``mach``: every label of a row, B sigmoid outputs per
-#: repetition, weights pruned at 0.8 from their row's median and stored in float16. Chosen
-#: on problems that are not reported (seed 100, K = 10^5, both laws; the reported runs use
-#: seed 0): against R x B of 4x256 to 32x128 dense, thresholds 0.05 to 1.2, 1 to 5 epochs
-#: and learning rates 1 to 3, it was the cheapest setting within 0.95x of omikuji's P@5 on
-#: both laws (benchmarks/results/mach-tuning.md has the measurements).
-MACH_RECOMMENDED = {
-    "n_repetitions": 32,
-    "n_buckets": 64,
-    "n_epochs": 3,
-    "learning_rate": 2.0,
-    "loss": "sigmoid",
-    "prune_threshold": 0.8,
-    "weight_dtype": "float16",
-}
-_MACH_KEYS = {  # parameter: (type, short name in a method name)
-    "n_epochs": (int, "e"),
-    "learning_rate": (float, "lr"),
-    "loss": (str, ""),
-    "prune_threshold": (float, "p"),
-    "weight_dtype": (str, ""),
-}
-
-
-def parse_mach_setting(text: str) -> dict:
-    """``"8x512:n_epochs=3,prune_threshold=0.1"`` -> the method's table entry.
-
-    Unnamed parameters take the recommended setting's values.
-    """
-    head, _, rest = text.partition(":")
-    try:
-        r, b = (int(v) for v in head.lower().split("x"))
-    except ValueError:
-        raise SystemExit(f"--mach {text!r}: expected RxB[:key=value,...], e.g. 8x512") from None
-    params = {**MACH_RECOMMENDED, "n_repetitions": r, "n_buckets": b}
-    name = f"mach-R{r}-B{b}"
-    for item in filter(None, rest.split(",")):
-        key, _, value = item.partition("=")
-        if key not in _MACH_KEYS:
-            raise SystemExit(
-                f"--mach {text!r}: unknown parameter {key!r} (one of {list(_MACH_KEYS)})"
-            )
-        kind, short = _MACH_KEYS[key]
-        params[key] = None if value == "none" else kind(value)
-        name += f"-{short}{value}"
-    return {"method": name, "family": "mach", "params": params}
-
-
-def default_methods(mach_settings=()) -> list[dict]:
-    """The method table: name, family and keyword parameters of each worker.
-
-    ``mach`` (the recommended setting) first, then any ``mach_settings`` strings
-    (see :func:`parse_mach_setting`), then the peers.
-    """
-    methods = [{"method": "mach", "family": "mach", "params": dict(MACH_RECOMMENDED)}]
-    methods += [parse_mach_setting(t) for t in mach_settings]
-    methods += [
-        {
-            "method": "omikuji",
-            "family": "omikuji",
-            "params": {"hyper_param": "default (Parabel-like)"},
-        },
-        {
-            "method": "napkinxc-plt",
-            "family": "napkinxc",
-            "params": {"model": "PLT", "defaults": True},
-        },
-        {
-            "method": "pecos-xrlinear",
-            "family": "pecos",
-            "params": {"model": "XLinearModel", "indexer": "PIFA + hierarchical 2-means"},
-        },
-    ]
-    return methods
+# -- the parent: launch, cap, watch, score ---------------------------------------------------
 
 
 def unavailable_reason(family: str) -> str | None:
-    """Why a family cannot run here, or None when it can."""
-    if family == "mach":
-        return None if importlib.util.find_spec("rushml.mach") else "rushml.mach is not importable"
-    if family == "omikuji":
-        return (
-            None
-            if importlib.util.find_spec("omikuji")
-            else "omikuji is not installed (pip install -r benchmarks/requirements-peers.txt)"
-        )
-    if family == "napkinxc":
-        return (
-            None
-            if importlib.util.find_spec("napkinxc")
-            else "napkinxc is not installed (pip install -r benchmarks/requirements-peers.txt)"
-        )
-    if family == "pecos":
-        py = PECOS_VENV / "bin" / "python"
-        if not py.exists():
-            return (
-                "libpecos needs numpy < 2, which this environment does not have; "
-                "run with --pecos-venv to build .venv-pecos from benchmarks/requirements-pecos.txt"
-            )
-        return None
-    return f"unknown family {family!r}"
-
-
-def worker_python(family: str) -> str:
-    return str(PECOS_VENV / "bin" / "python") if family == "pecos" else sys.executable
-
-
-# -- data ----------------------------------------------------------------------------------
-
-
-def save_problem(folder: Path, X_train, Y_train, X_test, n_labels: int) -> None:
-    """Write the training data (features and labels as CSR) and the test features."""
-    arrays = {"n_labels": np.int64(n_labels)}
-    for name, M in (("X_train", X_train), ("Y_train", Y_train), ("X_test", X_test)):
-        M = sp.csr_matrix(M)
-        arrays[f"{name}_indptr"] = M.indptr.astype(np.int64)
-        arrays[f"{name}_indices"] = M.indices.astype(np.int64)
-        arrays[f"{name}_data"] = M.data.astype(np.float32)
-        arrays[f"{name}_shape"] = np.asarray(M.shape, np.int64)
-    np.savez(folder / "data.npz", **arrays)
-    from rushml.xc_io import write_xc
-
-    write_xc(folder / "train.txt", X_train, Y_train)
-
-
-def load_problem(folder: Path) -> dict:
-    """Inverse of :func:`save_problem` (runs in the workers, numpy 1 or 2)."""
-    z = np.load(folder / "data.npz")
-    out = {"n_labels": int(z["n_labels"])}
-    for name in ("X_train", "Y_train", "X_test"):
-        out[name] = sp.csr_matrix(
-            (z[f"{name}_data"], z[f"{name}_indices"], z[f"{name}_indptr"]),
-            shape=tuple(int(s) for s in z[f"{name}_shape"]),
-        )
-    return out
-
-
-def indicator(y, n_labels: int) -> sp.csr_matrix:
-    y = np.asarray(y, np.int64)
-    return sp.csr_matrix(
-        (np.ones(y.size, np.float32), (np.arange(y.size), y)), shape=(y.size, n_labels)
-    )
-
-
-LAWS = ("independent", "topical", "single")
-
-
-def scaled_rows(n_classes: int) -> int:
-    """Training rows of a generated problem with K labels: ``100,000 * sqrt(K / 670,091)``.
-
-    At least 10,000: 12,216 at K = 10^4, 38,631 at 10^5, 100,000 at Amazon-670K's size.
-    """
-    return max(10_000, round(100_000 * (n_classes / AMAZON_670K["n_classes"]) ** 0.5))
-
-
-def generated_problem(
-    n_classes: int, n_features: int, n_train: int, n_test: int, seed: int, law: str = "independent"
-):
-    """Return a seeded problem of one label law: ``(X_train, Y_train, X_test, Y_test)``."""
-    from rushml.datasets import make_extreme_classification
-    from rushml.multilabel import make_extreme_multilabel, make_topical_multilabel
-
-    n = n_train + n_test
-    if law == "independent":
-        X, Y = make_extreme_multilabel(
-            n, n_features=n_features, n_classes=n_classes, random_state=seed
-        )
-    elif law == "topical":
-        X, Y = make_topical_multilabel(
-            n, n_features=n_features, n_classes=n_classes, random_state=seed
-        )
-    elif law == "single":
-        X, y = make_extreme_classification(
-            n, n_features=n_features, n_classes=n_classes, random_state=seed
-        )
-        Y = indicator(y, n_classes)
-    else:
-        raise ValueError(f"unknown law {law!r}: one of {LAWS}")
-    # The rows are drawn independently, so the first n_train are a random split.
-    return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
-
-
-def parse_size(text: str) -> int:
-    """``1e4`` -> 10000, ``670k`` -> the Amazon-670K label count."""
-    t = text.strip().lower()
-    if t in ("670k", "amazon-670k"):
-        return AMAZON_670K["n_classes"]
-    if t.endswith("k"):
-        return int(float(t[:-1]) * 1000)
-    return int(float(t))
-
-
-# -- workers (run in their own process) ----------------------------------------------------
-
-
-def folder_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
-def _topk_from_lists(rows, k: int) -> np.ndarray:
-    out = np.full((len(rows), k), -1, np.int64)
-    for i, r in enumerate(rows):
-        r = list(r)[:k]
-        out[i, : len(r)] = r
-    return out
-
-
-def _train_predict_mach(data, params, threads, model_dir: Path):
-    import pickle
-
-    from joblib import parallel_config
-
-    from rushml.mach import MACHClassifier
-
-    X, Y = data["X_train"], data["Y_train"]  # every label of every row
-    clf = MACHClassifier(**params, n_classes=data["n_labels"], n_jobs=threads, random_state=0)
-    # Compile the Numba kernels first (cached on disk after the first run), so that the
-    # timings below measure training and prediction, not the one-off JIT compilation.
-    warm = MACHClassifier(**{**params, "n_repetitions": 1, "n_buckets": 2, "n_epochs": 1})
-    labelled = np.flatnonzero(np.diff(Y.indptr))[:64]
-    warm.set_params(n_classes=data["n_labels"], random_state=0).fit(X[labelled], Y[labelled])
-    warm.predict_topk(data["X_test"][:2], k=TOP_K)
-    t0 = time.perf_counter()
-    with parallel_config(backend="threading"):  # the SGD kernels release the GIL
-        clf.fit(X, Y)
-    train_s = time.perf_counter() - t0
-    with open(model_dir / "model.pkl", "wb") as f:
-        pickle.dump(clf, f, protocol=5)
-    t0 = time.perf_counter()
-    topk = clf.predict_topk(data["X_test"], k=TOP_K)
-    predict_s = time.perf_counter() - t0
-    return train_s, predict_s, np.asarray(topk, np.int64)
-
-
-def _train_predict_omikuji(data, params, threads, model_dir: Path, folder: Path):
-    import omikuji
-
-    t0 = time.perf_counter()
-    model = omikuji.Model.train_on_data(
-        str(folder / "train.txt"), omikuji.Model.default_hyper_param(), n_threads=threads
-    )
-    train_s = time.perf_counter() - t0
-    model.save(str(model_dir / "model"))
-    X = data["X_test"]
-    t0 = time.perf_counter()
-    rows = []
-    for i in range(X.shape[0]):
-        s, e = X.indptr[i], X.indptr[i + 1]
-        pairs = list(zip(X.indices[s:e].tolist(), X.data[s:e].tolist(), strict=True))
-        rows.append([label for label, _ in model.predict(pairs, top_k=TOP_K)])
-    predict_s = time.perf_counter() - t0
-    return train_s, predict_s, _topk_from_lists(rows, TOP_K)
-
-
-def _label_lists(Y: sp.csr_matrix) -> list[list[int]]:
-    return [Y.indices[Y.indptr[i] : Y.indptr[i + 1]].tolist() for i in range(Y.shape[0])]
-
-
-def _train_predict_napkinxc(data, params, threads, model_dir: Path):
-    from napkinxc.models import PLT
-
-    model = PLT(str(model_dir / "model"), threads=threads, seed=0)
-    labels = _label_lists(data["Y_train"])
-    t0 = time.perf_counter()
-    model.fit(data["X_train"], labels)
-    train_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rows = model.predict(data["X_test"], top_k=TOP_K)
-    predict_s = time.perf_counter() - t0
-    return train_s, predict_s, _topk_from_lists(rows, TOP_K)
-
-
-def _train_predict_pecos(data, params, threads, model_dir: Path):
-    from pecos.xmc import Indexer, LabelEmbeddingFactory
-    from pecos.xmc.xlinear.model import XLinearModel
-
-    X = data["X_train"].astype(np.float32)
-    Y = data["Y_train"].astype(np.float32)
-    t0 = time.perf_counter()
-    label_feat = LabelEmbeddingFactory.create(Y, X, method="pifa")
-    chain = Indexer.gen(label_feat, threads=threads)
-    model = XLinearModel.train(X, Y, C=chain, threads=threads)
-    train_s = time.perf_counter() - t0
-    model.save(str(model_dir / "model"))
-    t0 = time.perf_counter()
-    P = model.predict(data["X_test"].astype(np.float32), only_topk=TOP_K, threads=threads)
-    predict_s = time.perf_counter() - t0
-    P = sp.csr_matrix(P)
-    rows = []
-    for i in range(P.shape[0]):
-        s, e = P.indptr[i], P.indptr[i + 1]
-        order = np.argsort(-P.data[s:e], kind="stable")
-        rows.append(P.indices[s:e][order].tolist())
-    return train_s, predict_s, _topk_from_lists(rows, TOP_K)
-
-
-def run_worker(family: str, params: dict, folder: Path, out: Path, threads: int) -> None:
-    """Train, save, predict; write ``out``.json (times, model bytes) and ``out``.npy (top-k)."""
-    model_dir = out.parent / (out.name + ".model")
-    model_dir.mkdir(parents=True, exist_ok=True)
-    data = load_problem(folder)
-    result: dict = {"status": "ok", "reason": ""}
-    try:
-        if family == "mach":
-            fit = _train_predict_mach(data, params, threads, model_dir)
-        elif family == "omikuji":
-            fit = _train_predict_omikuji(data, params, threads, model_dir, folder)
-        elif family == "napkinxc":
-            fit = _train_predict_napkinxc(data, params, threads, model_dir)
-        elif family == "pecos":
-            fit = _train_predict_pecos(data, params, threads, model_dir)
-        else:
-            raise ValueError(f"unknown family {family!r}")
-    except MemoryError as exc:
-        result.update(status="out_of_memory", reason=f"MemoryError: {exc}"[:300])
-    except Exception as exc:  # reported, not fatal: the parent records the reason
-        result.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300])
-    else:
-        train_s, predict_s, topk = fit
-        np.save(out.with_suffix(".npy"), topk)
-        n_test = data["X_test"].shape[0]
-        result.update(
-            train_s=train_s,
-            predict_ms_per_1k=1000.0 * predict_s / n_test * 1000.0,
-            model_bytes=folder_bytes(model_dir),
-        )
-    out.with_suffix(".json").write_text(json.dumps(result))
-
-
-# -- the parent: launch, cap, watch ----------------------------------------------------------
-
-
-def _limit_memory(mem_cap: int):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (mem_cap, mem_cap))
-
-    return apply
-
-
-def _watch_tree(pid: int, stop: threading.Event, stats: dict) -> None:
-    """Sample resident memory (summed over the process tree) and threads until stopped."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-    except psutil.Error:
-        return
-    while not stop.is_set():
-        try:
-            procs = [root, *root.children(recursive=True)]
-            rss = threads = 0
-            for p in procs:
-                try:
-                    rss += p.memory_info().rss
-                    threads += p.num_threads()
-                except psutil.Error:
-                    pass
-            stats["rss"] = max(stats["rss"], rss)
-            stats["threads"] = max(stats["threads"], threads)
-        except psutil.Error:
-            return
-        stop.wait(0.05)
+    """Why a family cannot run here, or None when it can (PECOS from ``PECOS_VENV``)."""
+    return _unavailable_reason(family, PECOS_VENV)
 
 
 def run_method(
@@ -482,7 +159,7 @@ def run_method(
         return row
     out = folder / spec["method"]
     cmd = [
-        worker_python(spec["family"]),
+        worker_python(spec["family"], PECOS_VENV),
         str(Path(__file__).resolve()),
         "--worker",
         spec["family"],
@@ -495,48 +172,13 @@ def run_method(
         "--threads",
         str(threads),
     ]
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[var] = str(threads)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        preexec_fn=_limit_memory(mem_cap),
-        start_new_session=True,
+    run = harness.run_capped(
+        cmd, env=harness.worker_env(threads), cwd=ROOT, time_cap=time_cap, mem_cap=mem_cap
     )
-    stats = {"rss": 0, "threads": 0}
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_tree, args=(proc.pid, stop, stats), daemon=True)
-    watcher.start()
-    log_chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: log_chunks.append(proc.stdout.read()), daemon=True)
-    reader.start()
-    t0 = time.monotonic()
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - t0 > time_cap:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stop.set()
-    watcher.join()
-    reader.join(timeout=5)
-    log = b"".join(log_chunks).decode(errors="replace")
-    # ru_maxrss is in KiB on Linux; the sampled tree sum catches helper processes too.
-    row["peak_rss_bytes"] = int(max(usage.ru_maxrss * 1024, stats["rss"]))
-    row["threads_observed"] = int(stats["threads"]) or None
+    row["peak_rss_bytes"] = run.peak_rss_bytes
+    row["threads_observed"] = run.threads_observed
     result_file = out.with_suffix(".json")
-    if timed_out:
+    if run.timed_out:
         row.update(status="timeout", reason=f"killed after the {time_cap:g} s time cap")
     elif result_file.exists():
         result = json.loads(result_file.read_text())
@@ -553,14 +195,13 @@ def run_method(
             for k in (1, 3, 5):
                 row[f"p_at_{k}"] = round(float(precision_at_k(topk, Y_test, k)), 6)
     else:
-        code = proc.returncode
+        code, log = run.returncode, run.log
         tail = " ".join(log.strip().splitlines()[-3:])[-300:]
-        memory_words = ("MemoryError", "bad_alloc", "memory allocation", "Cannot allocate")
         if code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT) or any(
-            w in log for w in memory_words
+            w in log for w in MEMORY_WORDS
         ):
             row.update(
-                status="out_of_memory" if any(w in log for w in memory_words) else "crashed",
+                status="out_of_memory" if any(w in log for w in MEMORY_WORDS) else "crashed",
                 reason=f"exit {code} under the {mem_cap / 2**30:g} GiB address-space cap: {tail}",
             )
         else:
@@ -578,156 +219,20 @@ def best_run(rows: list[dict]) -> dict:
     return best
 
 
-# -- provenance and output --------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def package_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("numpy", "scipy", "numba", "joblib", "omikuji", "napkinxc"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
+def provenance(argv: list[str]) -> dict:
+    """The run's provenance (:func:`harness.provenance`), with the peers' versions."""
+    prov = harness.provenance(
+        "benchmarks/bench_peers.py", argv, packages=("joblib", "omikuji", "napkinxc")
+    )
+    versions = prov["versions"]
     py = PECOS_VENV / "bin" / "python"
     if py.exists():
         code = "import importlib.metadata as m; print(m.version('libpecos'), m.version('numpy'))"
         got = subprocess.run([str(py), "-c", code], capture_output=True, text=True)
         if got.returncode == 0:
-            pecos_v, pecos_np = got.stdout.split()
-            out["libpecos"] = pecos_v
-            out["numpy (pecos env)"] = pecos_np
-    out.setdefault("libpecos", None)
-    return out
-
-
-def blas_info() -> list[dict]:
-    import threadpoolctl
-
-    return [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for info in threadpoolctl.threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-
-
-def git_commit() -> str:
-    got = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return got.stdout.strip() if got.returncode == 0 else "unknown"
-
-
-def git_dirty() -> list[str]:
-    """Tracked files of the measured code that differ from the commit (uncommitted edits)."""
-    got = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no", "--", "rushml", "benchmarks"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return sorted(line[3:] for line in got.stdout.splitlines()) if got.returncode == 0 else []
-
-
-def provenance(argv: list[str]) -> dict:
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu": cpu_model(),
-        "n_cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-        "git_dirty": git_dirty(),
-        "blas": blas_info(),
-        "command": " ".join(["python", "benchmarks/bench_peers.py", *argv]),
-    }
-
-
-def _fmt(value, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "s":
-        return f"{value:.2f}"
-    if kind == "p":
-        return f"{value:.3f}"
-    if kind == "mb":
-        return f"{value / 2**20:.1f}"
-    return str(value)
-
-
-def markdown_table(report: dict) -> str:
-    """The results as one Markdown table per problem, with the provenance above."""
-    prov = report["provenance"]
-    lines = [
-        "# MACH against the peers",
-        "",
-        f"Run {prov['date']} on {prov['cpu']} ({prov['n_cpus']} CPUs), "
-        f"commit {prov['git_commit'][:12]}"
-        + (
-            f" plus uncommitted edits to {', '.join(prov['git_dirty'])}."
-            if prov.get("git_dirty")
-            else "."
-        ),
-        f"Command: `{prov['command']}`",
-        "",
-    ]
-    for problem in report["problems"]:
-        lines += [
-            f"## {problem['name']}",
-            "",
-            f"{problem['description']}",
-            "",
-            "| method | status | train s | predict ms / 1k | P@1 | P@3 | P@5 "
-            "| model MiB | peak RSS MiB | threads (observed) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in problem["methods"]:
-            status = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"
-            status = status.replace("|", "/")
-            lines.append(
-                f"| {r['method']} | {status} | {_fmt(r['train_s'], 's')} | "
-                f"{_fmt(r['predict_ms_per_1k'], 's')} | "
-                f"{_fmt(r['p_at_1'], 'p')} | {_fmt(r['p_at_3'], 'p')} | {_fmt(r['p_at_5'], 'p')} | "
-                f"{_fmt(r['model_bytes'], 'mb')} | {_fmt(r['peak_rss_bytes'], 'mb')} | "
-                f"{r['threads']} ({_fmt(r['threads_observed'], '')}) |"
-            )
-        lines.append("")
-        ref = next((r for r in problem["methods"] if r["method"] == REFERENCE), None)
-        for r in problem["methods"]:
-            if r["family"] != "mach" or not ref or not r["status"] == ref["status"] == "ok":
-                continue
-            ratio = {
-                f: r[f] / ref[f] for f in ("train_s", "model_bytes", "peak_rss_bytes", "p_at_1")
-            }
-            lines.append(
-                f"- {r['method']} / {REFERENCE}: training time {ratio['train_s']:.2f}x, "
-                f"model {ratio['model_bytes']:.2f}x, peak RSS {ratio['peak_rss_bytes']:.2f}x, "
-                f"P@1 {ratio['p_at_1']:.2f}x"
-            )
-        lines.append("")
-    return "\n".join(lines)
-
-
-def make_pecos_venv() -> None:
-    """Create ``.venv-pecos`` (numpy < 2) from ``benchmarks/requirements-pecos.txt``."""
-    py = PECOS_VENV / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(PECOS_VENV)], check=True)
-    # libpecos declares torch/transformers for its neural models; XR-Linear needs none of
-    # them, so its own dependencies are pinned in the file and installed without resolving.
-    subprocess.run(
-        [str(py), "-m", "pip", "install", "--quiet", "--no-deps", "-r", str(PECOS_REQUIREMENTS)],
-        check=True,
-    )
+            versions["libpecos"], versions["numpy (pecos env)"] = got.stdout.split()
+    versions.setdefault("libpecos", None)
+    return prov
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -850,7 +355,7 @@ def problems_from_args(args) -> list[dict]:
 
 def run(args, argv) -> dict:
     if args.pecos_venv:
-        make_pecos_venv()
+        make_pecos_venv(PECOS_VENV, PECOS_REQUIREMENTS)
 
     methods = default_methods(args.mach)
     if args.methods:

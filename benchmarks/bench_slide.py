@@ -53,17 +53,17 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import resource
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # harness
+
+import harness  # noqa: E402
 
 FULL = dict(
     n_features=135_909,  # Amazon-670K input dimension
@@ -110,81 +110,18 @@ QUICK = dict(
 )
 
 
-def provenance(command: str) -> dict:
-    """When, where and with what the run was made (the site renders these fields)."""
-    import sys
-
+def provenance(argv: list[str]) -> dict:
+    """When, where and with what the run was made (:func:`harness.provenance`), plus numba's
+    threads and this Python's path; torch's version where torch is installed."""
     import numba
-    import scipy
-    from threadpoolctl import threadpool_info
 
-    def cpu_model():
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return platform.processor() or "unknown"
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    try:
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-        dirty = sorted(
-            line[3:] for line in dirty if line[3:].startswith(("rushml/", "benchmarks/b"))
-        )
-    except (OSError, subprocess.CalledProcessError):
-        dirty = []
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:
-        torch_version = None
-    blas = [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-        for info in threadpool_info()
-    ]
-    return {
-        # the fields the site's slide-benchmark directive reads
-        "cpu": cpu_model(),
-        "n_cpus": os.cpu_count(),
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "numba": numba.__version__,
-            "torch": torch_version,
-        },
-        "command": command,
-        "git_dirty": dirty,
-        # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pick (and can slow) the BLAS kernel: record them
-        "openblas_env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
-        "python_executable": sys.executable,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "numba": numba.__version__,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
-        "torch": torch_version,
-        "git_commit": commit,
-        "blas": [b for b in blas if b["internal_api"] != "openmp"] or blas,
-        "threadpools": blas,
-    }
+    return harness.provenance(
+        "benchmarks/bench_slide.py",
+        argv,
+        packages=("torch",),
+        numba_threads=numba.config.NUMBA_NUM_THREADS,
+        python_executable=sys.executable,
+    )
 
 
 def make_data(cfg):
@@ -419,16 +356,11 @@ def main():
     except ImportError:
         methods = [m for m in methods if m != "torch"]
 
-    command = "python " + " ".join(
-        [str(Path(sys.argv[0]).resolve().relative_to(ROOT))] + sys.argv[1:]
-        if Path(sys.argv[0]).resolve().is_relative_to(ROOT)
-        else sys.argv
-    )
     report = {
         "benchmark": "slide",
         "quick": args.quick,
         "config": {**cfg, "n_active": n_active(cfg)},
-        "provenance": provenance(command),
+        "provenance": provenance(sys.argv[1:]),
         "load_average_at_start": list(os.getloadavg()),
         "results": {},
     }

@@ -46,6 +46,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))  # harness
+
+import harness  # noqa: E402
 
 FULL = dict(
     n_features=135_909,
@@ -347,12 +350,15 @@ def main(argv=None) -> int:
             entry["summary"] = summarise(entry["results"])
         out_path.write_text(json.dumps(report, indent=1) + "\n")
         return 0
-    command = "python benchmarks/bench_slide_curves.py " + " ".join(argv or sys.argv[1:])
     report = {
         "benchmark": "slide-curves",
         "quick": args.quick,
         "config": cfg,
-        "provenance": _bench_slide().provenance(command.strip()),
+        "provenance": harness.provenance(
+            "benchmarks/bench_slide_curves.py",
+            sys.argv[1:] if argv is None else argv,
+            packages=("torch",),
+        ),
         "laws": {},
     }
     ctx = mp.get_context("spawn")

@@ -18,7 +18,6 @@ No BLAS routine runs in either reader, so the BLAS kernel does not matter here.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -32,13 +31,11 @@ import scipy.sparse as sp
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))  # harness
+
+import harness  # noqa: E402
 
 from rushml.xc_io import read_xc, write_xc  # noqa: E402
-
-# The provenance helpers of the peer benchmark, loaded from its file (no second copy).
-_spec = importlib.util.spec_from_file_location("bench_peers", HERE / "bench_peers.py")
-_peers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_peers)
 
 AMAZON_670K = {"n_rows": 490_449, "n_features": 135_909, "n_labels": 670_091}
 
@@ -112,8 +109,9 @@ def main(argv=None) -> int:
         same = (X != Xb).nnz == 0 and (Y != Yb).nnz == 0
         size = path.stat().st_size
     report = {
-        "provenance": _peers.provenance(argv if argv is not None else sys.argv[1:])
-        | {"command": " ".join(["python", "benchmarks/bench_xc_io.py", *(argv or sys.argv[1:])])},
+        "provenance": harness.provenance(
+            "benchmarks/bench_xc_io.py", argv if argv is not None else sys.argv[1:]
+        ),
         "file": {"rows": args.rows, "bytes": size, "nnz": int(X.nnz), "labels": int(Y.nnz)},
         "write_xc_seconds": round(write_s, 2),
         "read_xc_first_call_seconds": round(first[0], 3),

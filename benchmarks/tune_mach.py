@@ -1,8 +1,8 @@
 """Measure MACH settings on one generated problem, to choose the one ``bench_peers.py`` runs.
 
-The problems are the peer benchmark's (:func:`bench_peers.generated_problem`, rows from
-:func:`bench_peers.scaled_rows`), drawn with a seed the reported runs do not use, so
-the recommended setting (``bench_peers.MACH_RECOMMENDED``) is not chosen on the data
+The problems are the peer benchmark's (:func:`peers_data.generated_problem`, rows from
+:func:`peers_data.scaled_rows`), drawn with a seed the reported runs do not use, so
+the recommended setting (``peers_methods.MACH_RECOMMENDED``) is not chosen on the data
 it is reported on. Each setting is a JSON object of :class:`rushml.mach.MACHClassifier`
 parameters; every setting trains in this process (2 threads, threading backend), one
 after the other, and is scored on the same 2,000 test rows.
@@ -20,7 +20,6 @@ same law, size and seed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -28,10 +27,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))  # harness and the peer benchmark's modules
 
-_spec = importlib.util.spec_from_file_location("bench_peers", HERE / "bench_peers.py")
-peers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(peers)
+import harness  # noqa: E402
+import peers_data as peers  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -76,8 +75,9 @@ def main(argv=None) -> int:
         print(json.dumps(row), flush=True)
     out = args.output or HERE / "results" / f"mach-tuning-{args.law}-{args.size}.json"
     report = {
-        "provenance": peers.provenance(argv if argv is not None else sys.argv[1:])
-        | {"command": " ".join(["python", "benchmarks/tune_mach.py", *(argv or sys.argv[1:])])},
+        "provenance": harness.provenance(
+            "benchmarks/tune_mach.py", argv if argv is not None else sys.argv[1:]
+        ),
         "problem": {"law": args.law, "n_classes": K, "n_train": n_train, "seed": args.seed},
         "settings": rows,
     }
