@@ -20,7 +20,15 @@ from pybtex.richtext import Text as LatexText
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from .errors import PortfolioDataError, Problem, key_lines, load_yaml, log_problem, stop_build
+from .errors import (
+    PortfolioDataError,
+    Problem,
+    key_lines,
+    load_yaml,
+    log_problem,
+    stop_build,
+    validate_entry,
+)
 from .schema import (
     BIBTEX_FIELDS,
     PUBLICATION_TEXT_FIELDS,
@@ -30,7 +38,6 @@ from .schema import (
     Publication,
     Talk,
     Update,
-    validate_entry,
 )
 
 logger = logging.getLogger(__name__)

@@ -7,11 +7,14 @@ like a Sphinx warning, so one message says exactly what to fix and where.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -261,3 +264,99 @@ def key_lines(text: str, depth: int = 2) -> dict[tuple[str, ...], int]:
 
     walk(root, ())
     return lines
+
+
+# -- pydantic's errors as problems ------------------------------------------
+
+
+class _FieldError(ValueError):
+    """A cross-field rule broken; names the field to blame."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+        super().__init__(message)
+
+
+def _describe(err: dict, model: type[BaseModel]) -> tuple[str | None, str]:
+    loc = [str(part) for part in err["loc"]]
+    field = ".".join(loc) if loc else None
+    kind, value = err["type"], err.get("input")
+    ctx = err.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, _FieldError):
+        return cause.field, cause.message
+    if kind == "missing":
+        return field, "required field is missing"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return field, f"unknown field{hint}"
+    if kind == "value_error":
+        return field, str(cause) if cause is not None else err["msg"]
+    if kind == "literal_error":
+        return field, f"must be {ctx.get('expected')}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return field, f"{value!r} is not a valid name (letters, digits, '-', '_', '.', ':')"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return field, f"must be a whole number, got {value!r}"
+    if kind in {"bool_parsing", "bool_type"}:
+        return field, f"must be true or false, got {value!r}"
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        return field, f"{err['msg'].lower()}, got {value!r}"
+    if kind == "too_short":
+        return field, "must not be empty"
+    return field, f"{err['msg']}, got {value!r}"
+
+
+def _allowed_fields(model: type[BaseModel], path: list[str]) -> list[str]:
+    current: Any = model
+    for part in path:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            break
+        annotation = fields[part].annotation
+        current = next(
+            (
+                a
+                for a in getattr(annotation, "__args__", (annotation,))
+                if hasattr(a, "model_fields")
+            ),
+            annotation,
+        )
+    return list(getattr(current, "model_fields", {}))
+
+
+def validate_entry(
+    model: type[BaseModel], data: Any, *, file: str, key: str | None, line: int | None
+) -> tuple[Any, list[Problem]]:
+    """Validate one entry against ``model``.
+
+    Returns
+    -------
+    obj : model instance or None
+        The validated entry, or None if it has problems.
+    problems : list of Problem
+        One per field at fault, each naming ``file``, ``key`` and the field.
+    """
+    if not isinstance(data, dict):
+        return None, [
+            Problem(file, key, None, f"must be a mapping of fields, got {data!r}", "schema", line)
+        ]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field, message = _describe(err, model)
+            subtype = "schema"
+            if "is not a date" in message:
+                subtype = "date"
+            elif message.startswith("link ") or "a link must" in message:
+                subtype = "link"
+            elif message.startswith("unknown field"):
+                subtype = "unknown_field"
+            elif message.startswith("required field"):
+                subtype = "missing_field"
+            problems.append(Problem(file, key, field, message, subtype, line))
+        return None, problems

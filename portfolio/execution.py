@@ -21,7 +21,8 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .notebooks import NotebookRecord, depends_on_notebooks, link, megabytes, records, table
+from .notebooks import NotebookRecord, depends_on_notebooks, records
+from .render import link, megabytes, table
 
 logger = logging.getLogger(__name__)
 

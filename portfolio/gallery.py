@@ -17,7 +17,8 @@ from sphinx_design.shared import create_component
 from .claims import paper_titles
 from .execution import run_date, seconds
 from .launch import demo_notebooks
-from .notebooks import NotebookRecord, depends_on_notebooks, link, megabytes, records
+from .notebooks import NotebookRecord, depends_on_notebooks, records
+from .render import link, megabytes
 
 
 class notebook_gallery(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)

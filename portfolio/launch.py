@@ -38,7 +38,8 @@ from sphinx.errors import ConfigError
 from sphinx.util import logging
 
 from .data import loaded
-from .notebooks import outputs_path, records, relative_uri, strip_probe
+from .notebooks import outputs_path, records, strip_probe
+from .render import relative_uri
 
 logger = logging.getLogger(__name__)
 

@@ -480,13 +480,6 @@ def merge_dependent(app: Sphinx, env, docnames, other) -> None:
     _dependent_docs(env).update(_dependent_docs(other))
 
 
-def relative_uri(app: Sphinx, fromdoc: str, target: str) -> str:
-    """Return a relative link from a page to ``target`` (a path from the output's root)."""
-    from sphinx.util.osutil import relative_uri as _relative
-
-    return _relative(app.builder.get_target_uri(fromdoc), target)
-
-
 def setup(app: Sphinx) -> dict:
     """Register the settings, the probe and the record collector."""
     app.setup_extension("portfolio.config")
@@ -502,67 +495,3 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-outdated", outdated)
     app.connect("env-updated", report_failures)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}
-
-
-# -- Docutils helpers shared by the notebook extensions ------------------------------------
-
-
-def table(
-    headers: list[str],
-    rows: list[list[nodes.Node | str]],
-    *,
-    classes: list[str] = (),
-    widths: list[int] | None = None,
-    stacked: bool = False,
-) -> nodes.table:
-    """Return a plain docutils table; a string cell becomes a (writer-escaped) paragraph.
-
-    ``stacked=True`` is for tables of prose: on a narrow screen the stylesheet lays each
-    row out as a card, one cell under another, each cell led by its column's header
-    (a ``portfolio-cell-label`` that is hidden on wider screens), so no column is
-    squeezed into a strip a word wide.
-    """
-    tab = nodes.table(classes=["portfolio-table", *classes])
-    if stacked:
-        tab["classes"].append("portfolio-stacked")
-    group = nodes.tgroup(cols=len(headers))
-    tab += group
-    for width in widths or [1] * len(headers):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    head += _row(headers)
-    body = nodes.tbody()
-    group += body
-    for row in rows:
-        body += _row(row, headers if stacked else None)
-    return tab
-
-
-def _row(cells: list[nodes.Node | str], labels: list[str] | None = None) -> nodes.row:
-    row = nodes.row()
-    for index, cell in enumerate(cells):
-        entry = nodes.entry()
-        if labels is not None:
-            entry += nodes.paragraph(labels[index], labels[index], classes=["portfolio-cell-label"])
-        if isinstance(cell, str):
-            entry += nodes.paragraph(cell, cell)
-        elif isinstance(cell, nodes.paragraph | nodes.table | nodes.container | nodes.bullet_list):
-            entry += cell
-        else:
-            para = nodes.paragraph()
-            para += cell
-            entry += para
-        row += entry
-    return row
-
-
-def link(app: Sphinx, fromdoc: str, todoc: str, text: str, anchor: str = "") -> nodes.reference:
-    """Return a link from one page to another page (optionally an anchor on it)."""
-    uri = relative_uri(app, fromdoc, app.builder.get_target_uri(todoc))
-    return nodes.reference(text, text, refuri=uri + (f"#{anchor}" if anchor else ""), internal=True)
-
-
-def megabytes(value: int | None) -> str:
-    """Bytes as MB for people (``-`` when unknown)."""
-    return "–" if value is None else f"{value / 2**20:,.0f} MB"

@@ -1,4 +1,4 @@
-"""Docutils building blocks: sphinx-design cards, badges, buttons and dropdowns.
+"""Docutils building blocks: sphinx-design cards, badges, buttons and dropdowns; tables, links.
 
 Every piece of text from a data file goes into a ``nodes.Text`` (escaped by the
 writer), never into raw HTML; links are validated before they get here. Containers
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.application import Sphinx
 from sphinx_design.shared import create_component
 
 BUTTON = ["sd-sphinx-override", "sd-btn", "sd-text-wrap", "portfolio-btn"]
@@ -119,3 +120,79 @@ def section(title: str, ident: str, *children: nodes.Node) -> nodes.section:
     node += nodes.title(title, title)
     node.extend(children)
     return node
+
+
+# -- Tables and links (the notebook, claims and benchmark pages) ---------------------------
+
+
+def table(
+    headers: list[str],
+    rows: list[list[nodes.Node | str]],
+    *,
+    classes: list[str] = (),
+    widths: list[int] | None = None,
+    stacked: bool = False,
+    title: str | None = None,
+    base: str = "portfolio-table",
+) -> nodes.table:
+    """Return a plain docutils table; a string cell becomes a (writer-escaped) paragraph.
+
+    ``stacked=True`` is for tables of prose: on a narrow screen the stylesheet lays each
+    row out as a card, one cell under another, each cell led by its column's header
+    (a ``portfolio-cell-label`` that is hidden on wider screens), so no column is
+    squeezed into a strip a word wide. ``title`` is the table's caption; ``base`` its
+    first class (the benchmark tables have their own).
+    """
+    tab = nodes.table(classes=[base, *classes])
+    if stacked:
+        tab["classes"].append("portfolio-stacked")
+    if title is not None:
+        tab += nodes.title(title, title)
+    group = nodes.tgroup(cols=len(headers))
+    tab += group
+    for width in widths or [1] * len(headers):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    head += _row(headers)
+    body = nodes.tbody()
+    group += body
+    for row in rows:
+        body += _row(row, headers if stacked else None)
+    return tab
+
+
+def _row(cells: list[nodes.Node | str], labels: list[str] | None = None) -> nodes.row:
+    row = nodes.row()
+    for index, cell in enumerate(cells):
+        entry = nodes.entry()
+        if labels is not None:
+            entry += nodes.paragraph(labels[index], labels[index], classes=["portfolio-cell-label"])
+        if isinstance(cell, str | int | float):
+            entry += nodes.paragraph(str(cell), str(cell))
+        elif isinstance(cell, nodes.paragraph | nodes.table | nodes.container | nodes.bullet_list):
+            entry += cell
+        else:
+            para = nodes.paragraph()
+            para += cell
+            entry += para
+        row += entry
+    return row
+
+
+def link(app: Sphinx, fromdoc: str, todoc: str, text: str, anchor: str = "") -> nodes.reference:
+    """Return a link from one page to another page (optionally an anchor on it)."""
+    uri = relative_uri(app, fromdoc, app.builder.get_target_uri(todoc))
+    return nodes.reference(text, text, refuri=uri + (f"#{anchor}" if anchor else ""), internal=True)
+
+
+def megabytes(value: int | None) -> str:
+    """Bytes as MB for people (``-`` when unknown)."""
+    return "–" if value is None else f"{value / 2**20:,.0f} MB"
+
+
+def relative_uri(app: Sphinx, fromdoc: str, target: str) -> str:
+    """Return a relative link from a page to ``target`` (a path from the output's root)."""
+    from sphinx.util.osutil import relative_uri as _relative
+
+    return _relative(app.builder.get_target_uri(fromdoc), target)

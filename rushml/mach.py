@@ -33,6 +33,7 @@ from joblib import Parallel, delayed
 from scipy.special import expit
 
 from rushml import _mach_kernels as _k
+from rushml._labels import is_label_sets, label_sets
 from rushml.hashing import UniversalHashFamily
 
 __all__ = ["CompactWeights", "MACHClassifier", "SoftmaxRegression", "mach_memory_bytes"]
@@ -72,74 +73,18 @@ def _check_X(X, n_features: int | None = None) -> sp.csr_matrix:
     return X
 
 
-def _is_label_sets(y) -> bool:
-    """Whether ``y`` gives label sets (an indicator matrix or a list of arrays), not one id each."""
-    return sp.issparse(y) or (isinstance(y, list | tuple) and len(y) > 0 and np.ndim(y[0]) > 0)
-
-
 def _check_label_sets(y, n_samples: int | None, n_classes: int | None):
-    """Validate multi-label targets; return a canonical CSR indicator and the number of classes.
+    """Validate multi-label targets for ``fit``; return a canonical CSR indicator and K.
 
-    ``y`` is a scipy.sparse indicator (entries 0/1) or a list with one array of
-    label ids per sample. Rows may be empty, but not all of them; ids must lie in
-    ``[0, n_classes)``, and an indicator's width must be ``n_classes`` when given.
+    Strict (:func:`rushml._labels.label_sets`): an indicator holds only 0 and 1, a label set
+    is a 1-d array of integer ids in ``[0, n_classes)``; rows may be empty, not all of them.
     """
-    if sp.issparse(y):
-        Y = sp.csr_matrix(y, dtype=np.float64, copy=True)
-        Y.eliminate_zeros()
-        if Y.nnz and not np.all(Y.data == 1):
-            bad = Y.data[Y.data != 1][0]
-            raise ValueError(f"y indicator matrix must hold only 0 and 1, got {float(bad)!r}")
-        Y.sum_duplicates()
-    elif isinstance(y, list | tuple):
-        rows = []
-        for i, r in enumerate(y):
-            a = np.asarray(r)
-            if a.ndim > 1:
-                raise ValueError(f"label set {i} must be 1-d, got shape {a.shape}")
-            a = a.ravel()
-            if a.size and not np.issubdtype(a.dtype, np.integer):
-                raise ValueError(f"label set {i} must hold integer label ids, got dtype {a.dtype}")
-            rows.append(a.astype(np.int64))
-        lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=len(rows))
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        labels = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        if labels.size and labels.min() < 0:
-            raise ValueError(f"labels must be >= 0, got {int(labels.min())}")
-        width = int(labels.max()) + 1 if labels.size else 0
-        if n_classes is not None and width > n_classes:
-            raise ValueError(f"labels must be < n_classes={n_classes}, got {width - 1}")
-        Y = sp.csr_matrix(
-            (np.ones(labels.size), labels, indptr),
-            shape=(len(rows), max(width, n_classes or 0)),
-        )
-        Y.sum_duplicates()  # a label listed twice in one set counts once
-        Y.data[:] = 1
-    else:
-        raise ValueError(
-            "y must be a scipy.sparse indicator matrix (n_samples, n_classes) or a list of "
-            f"label arrays, got {type(y).__name__}"
-        )
-    if n_samples is not None and Y.shape[0] != n_samples:
-        raise ValueError(f"X and y have different numbers of samples: {n_samples} and {Y.shape[0]}")
-    if Y.nnz == 0:
-        raise ValueError("y has no labels at all: fit needs at least one labelled sample")
-    top = int(Y.indices.max())
-    if n_classes is None:
-        n_classes = Y.shape[1]
-    elif top >= n_classes:
-        raise ValueError(f"labels must be < n_classes={n_classes}, got {top}")
-    elif Y.shape[1] != n_classes:
-        raise ValueError(f"y has {Y.shape[1]} columns, but n_classes={n_classes}")
-    Y.sort_indices()
-    Y.indices = Y.indices.astype(np.int64)
-    Y.indptr = Y.indptr.astype(np.int64)
-    return Y, int(n_classes)
+    return label_sets(y, n_samples=n_samples, n_classes=n_classes, strict=True)
 
 
 def _check_targets(y, n_samples: int, n_classes: int | None):
     """Validate ``y``: one class id per sample, or label sets; return ``(y or Y, K, is_sets)``."""
-    if _is_label_sets(y):
+    if is_label_sets(y):
         Y, n_classes = _check_label_sets(y, n_samples, n_classes)
         return Y, n_classes, True
     y, n_classes = _check_y(y, n_samples, n_classes)

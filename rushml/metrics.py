@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from rushml._labels import label_sets
+
 __all__ = ["precision_at_k", "model_nbytes", "labels_to_csr"]
 
 
@@ -14,35 +16,19 @@ def labels_to_csr(y, n_classes: int | None = None) -> sp.csr_matrix:
     Parameters
     ----------
     y : scipy.sparse matrix or list of array-like of int
-        Either an indicator matrix of shape (n_samples, n_classes) (returned as
-        CSR with boolean-valued float data) or one array of class ids per sample.
+        Either an indicator matrix of shape (n_samples, n_classes) (any non-zero
+        entry is a label) or one array of class ids per sample (cast to integers).
     n_classes : int, optional
-        Number of columns; defaults to ``max label + 1``.
+        Number of columns; defaults to the indicator's width, else ``max label + 1``.
+        A label at or past it raises ``ValueError``, as does a negative one
+        (:func:`rushml._labels.label_sets` with ``strict=False``).
 
     Returns
     -------
     scipy.sparse.csr_matrix, shape (n_samples, n_classes)
         Entry ``(i, c)`` is 1 when sample ``i`` carries label ``c``.
     """
-    if sp.issparse(y):
-        Y = sp.csr_matrix(y, copy=True)
-        Y.eliminate_zeros()
-        Y.data[:] = 1
-        return Y
-    rows = [np.asarray(r, dtype=np.int64).ravel() for r in y]
-    lengths = np.fromiter((r.size for r in rows), dtype=np.int64, count=len(rows))
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    if indices.size and indices.min() < 0:
-        raise ValueError(f"labels must be >= 0, got {int(indices.min())}")
-    if n_classes is None:
-        n_classes = int(indices.max()) + 1 if indices.size else 0
-    Y = sp.csr_matrix(
-        (np.ones(indices.size), indices, indptr), shape=(len(rows), n_classes), dtype=np.float64
-    )
-    Y.sum_duplicates()
-    Y.data[:] = 1
-    return Y
+    return label_sets(y, n_classes=n_classes, strict=False, allow_empty=True)[0]
 
 
 def precision_at_k(topk, y_true, k: int) -> float:

@@ -33,11 +33,12 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from rushml._labels import label_sets
+
 # Private helpers of the MACH and data modules, imported (not copied) so the
 # multi-label code shares their checks and their row sampler.
 from rushml.datasets import _check_common, _draw_ranks, _FeatureModel, _power_law_cdf
 from rushml.hashing import UniversalHashFamily
-from rushml.mach import _check_label_sets
 
 __all__ = [
     "make_extreme_multilabel",
@@ -363,7 +364,7 @@ def measured_collision_rates(
         raise ValueError(
             f"hash_family must be a UniversalHashFamily, got {type(hash_family).__name__}"
         )
-    Y, K = _check_label_sets(y, None, n_classes)
+    Y, K = label_sets(y, n_classes=n_classes)
     B, R = hash_family.n_buckets, hash_family.n_hashes
     sizes = np.diff(Y.indptr)
     keep = np.flatnonzero(sizes > 0)

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rushml import _slide_kernels as _k
+from rushml._labels import is_label_sets, label_sets
 from rushml.lsh import DWTAHash, LSHTables, SimHash
 
 __all__ = ["SlideClassifier"]
@@ -48,17 +49,14 @@ def _now() -> np.ndarray:
 
 
 def _labels_csr(y, n_classes):
-    """Distinct labels per example as ``(indptr, ids)``, plus the label count implied by y."""
-    if sp.issparse(y):
-        Y = sp.csr_matrix(y)
-        Y.eliminate_zeros()
-        Y.sum_duplicates()
-        return Y.indptr.astype(np.int64), Y.indices.astype(np.int64), Y.shape[1]
-    if isinstance(y, list | tuple):
-        rows = [np.unique(np.asarray(r, dtype=np.int64).ravel()) for r in y]
-        indptr = np.concatenate([[0], np.cumsum([r.size for r in rows])]).astype(np.int64)
-        ids = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        return indptr, ids, None
+    """Distinct labels per example as ``(indptr, ids)``, plus the label count implied by y.
+
+    Label sets go through :func:`rushml._labels.label_sets` (strict: 0/1 indicators,
+    integer ids); the range against ``n_classes`` is checked by the caller.
+    """
+    if is_label_sets(y) or (isinstance(y, list | tuple) and len(y) == 0):
+        Y, width = label_sets(y, strict=True, allow_empty=True)
+        return Y.indptr, Y.indices, width if sp.issparse(y) else None
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(

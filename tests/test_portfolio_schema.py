@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from portfolio.errors import load_yaml
-from portfolio.schema import Links, PartialDate, Press, Talk, Update, validate_entry
+from portfolio.errors import load_yaml, validate_entry
+from portfolio.schema import Links, PartialDate, Press, Talk, Update
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,9 @@ from pathlib import Path
 from sphinx.application import Sphinx
 
 from .charts import CSS as CHART_CSS
-from .charts import chart_svg
 from .charts import setup as setup_charts
 from .directive import BenchmarkResultsDirective
-from .peers import comparison_table, parse_compare, parse_targets, parse_where
+from .peers import chart_svg, comparison_table, parse_compare, parse_targets, parse_where
 from .schema import (
     KINDS,
     METHOD_FIELDS,

@@ -26,25 +26,14 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
 
-from .schema import SLIDE_PREDICTION_WAYS, is_number
-from .tables import mean
-
 #: Marker shapes, one per method, in order.
 MARKERS = "osD^vP*Xh<>"
-#: The ways a trained SLIDE network predicts, and their legend labels.
-SLIDE_WAY_NAMES = {
-    "exact": "exact (every class)",
-    "lsh": "LSH candidates",
-    "lsh_prior": "LSH + prior",
-    "prior": "prior only",
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,8 @@ PALETTES = {
 MODES = tuple(PALETTES)
 
 
-def _rc(salt: str, layout: Layout) -> dict:
+def rc_params(salt: str, layout: Layout) -> dict:
+    """Return matplotlib settings for ``layout``: fonts, ids salted, no dates."""
     return {
         "svg.hashsalt": salt,
         "svg.fonttype": "none",
@@ -158,44 +148,37 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r"((?:url\(|href=\")#)([^\")]+)", swap, svg)
 
 
-def _svg_text(fig, salt: str, layout: Layout) -> str:
+def svg_text(fig, salt: str, layout: Layout) -> str:
+    """Return ``fig`` as SVG text, its ids prefixed with ``salt`` (deterministic)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     svg = buf.getvalue()
     return _prefix_ids(svg[svg.index("<svg") :], f"bench-{salt}-{layout.name}")
 
 
-def _style_axes(ax) -> None:
+def style_axes(ax) -> None:
+    """Give ``ax`` the charts' white face, black ink and light grid (themed later)."""
     ax.set_facecolor("white")
     ax.tick_params(colors="black")
     for side in ax.spines.values():
         side.set_color("#444444")
 
 
-def _legend(fig, layout: Layout, **kwargs) -> None:
+def add_legend(fig, layout: Layout, **kwargs) -> None:
+    """Put the figure's legend beside the panels, or below them in the narrow layout."""
     if layout.stacked:
         fig.legend(loc="outside lower center", ncols=2, frameon=False, **kwargs)
     else:
         fig.legend(loc="outside right center", frameon=False, **kwargs)
 
 
-def _plain(value: float, _pos=None) -> str:
+def plain(value: float, _pos=None) -> str:
+    """Format an axis value in plain numbers (``1,000``, ``0.5``), not powers of ten."""
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
-def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
-    """Per method, the (K, value) points of the problems where it finished."""
-    out: dict[str, list[tuple[int, float]]] = {}
-    for prob in sorted(problems, key=lambda p: p["n_classes"]):
-        for row in prob["methods"]:
-            points = out.setdefault(row["method"], [])
-            value = row.get(field)
-            if row["status"] == "ok" and is_number(value) and value > 0:
-                points.append((prob["n_classes"], float(value)))
-    return out
-
-
-def _figure(n_panels: int, layout: Layout, wide_width: float):
+def new_figure(n_panels: int, layout: Layout, wide_width: float):
+    """Return a figure and its ``n_panels`` axes, side by side or stacked by ``layout``."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -207,201 +190,6 @@ def _figure(n_panels: int, layout: Layout, wide_width: float):
     FigureCanvasSVG(fig)
     rows, cols = (n_panels, 1) if layout.stacked else (1, n_panels)
     return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n_panels)]
-
-
-def chart_svg(problems: list[dict], panels, salt: str, layout: Layout = WIDE) -> str:
-    """Draw log-log panels of ``field`` against K; return the SVG text.
-
-    Parameters
-    ----------
-    problems : list of dict
-        The validated problems.
-    panels : sequence of (field, ylabel, scale)
-        One panel per entry: the method field, its axis label and a factor
-        applied to the values (e.g. bytes to MiB).
-    salt : str
-        Makes the SVG's element ids unique on the page and stable across builds.
-    layout : Layout
-        :data:`WIDE` (side by side) or :data:`NARROW` (stacked).
-    """
-    import matplotlib
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
-    ks = sorted({p["n_classes"] for p in problems})
-    methods = [row["method"] for row in problems[0]["methods"]]
-    for prob in problems[1:]:
-        methods += [r["method"] for r in prob["methods"] if r["method"] not in methods]
-    colors = matplotlib.colormaps["tab10"].colors
-    with matplotlib.rc_context(_rc(salt, layout)):
-        fig, axes = _figure(len(panels), layout, 3.6 * len(panels))
-        for ax, (field, label, scale) in zip(axes, panels, strict=True):
-            series = _series(problems, field)
-            all_vals: list[float] = []
-            for m, method in enumerate(methods):
-                pts = series.get(method, [])
-                vals = [v * scale for _, v in pts]
-                all_vals += vals
-                line = ax.plot(
-                    [k for k, _ in pts],
-                    vals,
-                    marker=MARKERS[m % len(MARKERS)],
-                    color=colors[m % len(colors)],
-                    linewidth=1.5,
-                    markersize=5,
-                )
-                if ax is axes[0]:
-                    line[0].set_label(method if pts else f"{method} (no result)")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            # Plain numbers, not powers of ten: ticks at the measured K, labelled 10,000.
-            ax.xaxis.set_major_locator(FixedLocator(ks))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.yaxis.set_major_formatter(FuncFormatter(_plain))
-            # Label the 2s, 3s and 5s between powers of ten when the data span little.
-            narrow = all_vals and max(all_vals) / min(all_vals) < 30
-            ax.yaxis.set_minor_formatter(
-                FuncFormatter(
-                    lambda v, _, narrow=narrow: (
-                        _plain(v)
-                        if narrow and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5)
-                        else ""
-                    )
-                )
-            )
-            ax.tick_params(axis="x", labelrotation=30 if len(ks) > 2 else 0)
-            ax.set_xlabel("number of labels K")
-            ax.set_ylabel(label)
-            ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
-            _style_axes(ax)
-        _legend(fig, layout)
-        return _svg_text(fig, salt, layout)
-
-
-def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
-    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
-    import matplotlib
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    results = data["results"]
-    names = list(results)
-    colors = matplotlib.colormaps["tab10"].colors
-    color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
-    with matplotlib.rc_context(_rc(salt, layout)):
-        fig, (ax_t, ax_m, ax_p) = _figure(3, layout, 11.5)
-        sep = "\n" if layout.stacked else " "
-        ypos = list(range(len(names)))[::-1]
-        per_epoch = [mean(results[n]["epoch_seconds"]) for n in names]
-        peak = [results[n]["peak_rss_bytes"] / 2**20 for n in names]
-        # Time: a dot per trainer on a logarithmic axis, with a stem from the left edge.
-        low = min(per_epoch) / 2
-        ax_t.hlines(ypos, low, per_epoch, colors=[color[n] for n in names], linewidth=2)
-        ax_t.scatter(per_epoch, ypos, color=[color[n] for n in names], zorder=3)
-        ax_t.set_xscale("log")
-        ax_t.set_xlim(low, max(per_epoch) * 2)
-        ax_t.set_xlabel(f"seconds per epoch{sep}(logarithmic)")
-        # Memory: bars on a linear axis, with the 4 GiB target.
-        ax_m.barh(ypos, peak, color=[color[n] for n in names])
-        ax_m.axvline(4096, color="black", linestyle="--", linewidth=1)
-        ax_m.text(4096 * 0.98, ypos[0] + 0.55, "4 GiB target", ha="right", va="bottom")
-        ax_m.set_ylim(-0.6, ypos[0] + 1.5)
-        ax_m.set_xlim(0, max(max(peak), 4096) * 1.1)
-        ax_m.set_xlabel("peak resident memory (MiB)")
-        for ax in (ax_t, ax_m):
-            ax.set_yticks(ypos, names)
-            ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
-        # Prediction: throughput against P@1 relative to exact scoring, per network and way.
-        markers = dict(zip(SLIDE_PREDICTION_WAYS, "osD^", strict=True))
-        for name in names:
-            pred = results[name].get("prediction")
-            if not isinstance(pred, dict):
-                continue
-            exact = pred["exact"]["p_at_1"] or 1.0
-            for way in SLIDE_PREDICTION_WAYS:
-                ax_p.plot(
-                    [pred[way]["examples_per_s"]],
-                    [pred[way]["p_at_1"] / exact],
-                    marker=markers[way],
-                    color=color[name],
-                    linestyle="none",
-                    markersize=6,
-                    alpha=0.85,
-                )
-        ax_p.set_xscale("log")
-        ax_p.axvline(2000, color="black", linestyle="--", linewidth=1)
-        ax_p.axhline(0.98, color="black", linestyle=":", linewidth=1)
-        ax_p.set_xlabel(f"prediction, examples per second{sep}(logarithmic)")
-        ax_p.set_ylabel("P@1 / P@1 of exact scoring")
-        ax_p.grid(True, color="#dddddd", linewidth=0.6)
-        for ax in (ax_t, ax_p):
-            ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        for ax in (ax_t, ax_m, ax_p):
-            _style_axes(ax)
-        handles = [
-            Line2D([], [], marker="s", color=color[n], linestyle="none", label=n) for n in names
-        ] + [
-            Line2D([], [], marker=markers[w], color="#444444", linestyle="none", label=label)
-            for w, label in SLIDE_WAY_NAMES.items()
-        ]
-        _legend(fig, layout, handles=handles)
-        return _svg_text(fig, salt, layout)
-
-
-#: The trainers of ``bench_slide_curves.py``, in drawing order, and their legend labels.
-SLIDE_CURVE_TRAINERS = {
-    "dense": "dense",
-    "slide": "SLIDE (LSH)",
-    "random": "random, as many",
-    "in_batch": "in-batch labels only",
-}
-
-
-def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
-    """Draw a panel per label law: test P@1 against training seconds, a line per trainer.
-
-    The ``mode`` result (no training) is a dashed horizontal line.
-    """
-    import matplotlib
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    laws = list(data["laws"])
-    colors = matplotlib.colormaps["tab10"].colors
-    with matplotlib.rc_context(_rc(salt, layout)):
-        fig, axes = _figure(len(laws), layout, 4.2 * len(laws) + 1.6)
-        for ax, law in zip(axes, laws, strict=True):
-            results = data["laws"][law]["results"]
-            for i, (name, label) in enumerate(SLIDE_CURVE_TRAINERS.items()):
-                res = results.get(name)
-                if res is None:
-                    continue
-                line = ax.plot(
-                    res["train_time"],
-                    res["p_at_1"],
-                    marker=MARKERS[i],
-                    color=colors[i],
-                    linewidth=1.5,
-                    markersize=4,
-                )
-                if ax is axes[0]:
-                    line[0].set_label(label)
-            if "mode" in results:
-                mode_line = ax.axhline(
-                    results["mode"]["p_at_1"][0], color="#444444", linestyle="--", linewidth=1
-                )
-                if ax is axes[0]:
-                    mode_line.set_label("most frequent labels")
-            ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(FuncFormatter(_plain))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.set_xlabel("training seconds (logarithmic)")
-            ax.set_ylabel("test P@1")
-            ax.set_title(f"{law} labels")
-            ax.grid(True, color="#dddddd", linewidth=0.6)
-            _style_axes(ax)
-        _legend(fig, layout)
-        return _svg_text(fig, salt, layout)
 
 
 class chart_figure(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)

@@ -13,8 +13,19 @@ import re
 
 from docutils import nodes
 
-from .charts import chart, chart_svg
-from .schema import BenchmarkResultsError
+from .charts import (
+    MARKERS,
+    WIDE,
+    Layout,
+    add_legend,
+    chart,
+    new_figure,
+    plain,
+    rc_params,
+    style_axes,
+    svg_text,
+)
+from .schema import BenchmarkResultsError, is_number
 from .tables import mib, num, provenance_paragraph, table
 
 NOTE = "These are committed benchmark results: the peer libraries do not run while the site builds."
@@ -38,6 +49,87 @@ def results_table(problem: dict) -> nodes.table:
     title = f"{problem['name']}: {problem['description']}"
     rows = [[cell(method) for _, cell in COLUMNS] for method in problem["methods"]]
     return table(title, [name for name, _ in COLUMNS], rows)
+
+
+def _series(problems: list[dict], field: str) -> dict[str, list[tuple[int, float]]]:
+    """Per method, the (K, value) points of the problems where it finished."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for prob in sorted(problems, key=lambda p: p["n_classes"]):
+        for row in prob["methods"]:
+            points = out.setdefault(row["method"], [])
+            value = row.get(field)
+            if row["status"] == "ok" and is_number(value) and value > 0:
+                points.append((prob["n_classes"], float(value)))
+    return out
+
+
+def chart_svg(problems: list[dict], panels, salt: str, layout: Layout = WIDE) -> str:
+    """Draw log-log panels of ``field`` against K; return the SVG text.
+
+    Parameters
+    ----------
+    problems : list of dict
+        The validated problems.
+    panels : sequence of (field, ylabel, scale)
+        One panel per entry: the method field, its axis label and a factor
+        applied to the values (e.g. bytes to MiB).
+    salt : str
+        Makes the SVG's element ids unique on the page and stable across builds.
+    layout : Layout
+        :data:`WIDE` (side by side) or :data:`NARROW` (stacked).
+    """
+    import matplotlib
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ks = sorted({p["n_classes"] for p in problems})
+    methods = [row["method"] for row in problems[0]["methods"]]
+    for prob in problems[1:]:
+        methods += [r["method"] for r in prob["methods"] if r["method"] not in methods]
+    colors = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(rc_params(salt, layout)):
+        fig, axes = new_figure(len(panels), layout, 3.6 * len(panels))
+        for ax, (field, label, scale) in zip(axes, panels, strict=True):
+            series = _series(problems, field)
+            all_vals: list[float] = []
+            for m, method in enumerate(methods):
+                pts = series.get(method, [])
+                vals = [v * scale for _, v in pts]
+                all_vals += vals
+                line = ax.plot(
+                    [k for k, _ in pts],
+                    vals,
+                    marker=MARKERS[m % len(MARKERS)],
+                    color=colors[m % len(colors)],
+                    linewidth=1.5,
+                    markersize=5,
+                )
+                if ax is axes[0]:
+                    line[0].set_label(method if pts else f"{method} (no result)")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            # Plain numbers, not powers of ten: ticks at the measured K, labelled 10,000.
+            ax.xaxis.set_major_locator(FixedLocator(ks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_formatter(FuncFormatter(plain))
+            # Label the 2s, 3s and 5s between powers of ten when the data span little.
+            narrow = all_vals and max(all_vals) / min(all_vals) < 30
+            ax.yaxis.set_minor_formatter(
+                FuncFormatter(
+                    lambda v, _, narrow=narrow: (
+                        plain(v)
+                        if narrow and round(v / 10 ** math.floor(math.log10(v)), 6) in (2, 3, 5)
+                        else ""
+                    )
+                )
+            )
+            ax.tick_params(axis="x", labelrotation=30 if len(ks) > 2 else 0)
+            ax.set_xlabel("number of labels K")
+            ax.set_ylabel(label)
+            ax.grid(True, which="major", color="#dddddd", linewidth=0.6)
+            style_axes(ax)
+        add_legend(fig, layout)
+        return svg_text(fig, salt, layout)
 
 
 def charts(problems: list[dict], rel: str, docname: str) -> list[nodes.Node]:

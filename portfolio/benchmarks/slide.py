@@ -16,9 +16,28 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from .charts import SLIDE_WAY_NAMES, chart, slide_chart_svg, slide_curves_svg
+from .charts import (
+    MARKERS,
+    WIDE,
+    Layout,
+    add_legend,
+    chart,
+    new_figure,
+    plain,
+    rc_params,
+    style_axes,
+    svg_text,
+)
 from .schema import SLIDE_PREDICTION_WAYS
 from .tables import mean, mib, num, provenance_paragraph, table
+
+#: The ways a trained SLIDE network predicts, and their legend labels.
+SLIDE_WAY_NAMES = {
+    "exact": "exact (every class)",
+    "lsh": "LSH candidates",
+    "lsh_prior": "LSH + prior",
+    "prior": "prior only",
+}
 
 #: The class of every SLIDE table.
 SLIDE = ("portfolio-bench-slide",)
@@ -247,3 +266,132 @@ def render_curves(directive, rel: str, data: dict) -> list[nodes.Node]:
     )
     draw = lambda salt, layout: slide_curves_svg(data, salt, layout)  # noqa: E731
     return _layout(directive, rel, data, CURVES_NOTE, tables, ("curves", draw, alt, caption))
+
+
+# -- The charts ------------------------------------------------------------------------------
+
+
+def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
+    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    results = data["results"]
+    names = list(results)
+    colors = matplotlib.colormaps["tab10"].colors
+    color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    with matplotlib.rc_context(rc_params(salt, layout)):
+        fig, (ax_t, ax_m, ax_p) = new_figure(3, layout, 11.5)
+        sep = "\n" if layout.stacked else " "
+        ypos = list(range(len(names)))[::-1]
+        per_epoch = [mean(results[n]["epoch_seconds"]) for n in names]
+        peak = [results[n]["peak_rss_bytes"] / 2**20 for n in names]
+        # Time: a dot per trainer on a logarithmic axis, with a stem from the left edge.
+        low = min(per_epoch) / 2
+        ax_t.hlines(ypos, low, per_epoch, colors=[color[n] for n in names], linewidth=2)
+        ax_t.scatter(per_epoch, ypos, color=[color[n] for n in names], zorder=3)
+        ax_t.set_xscale("log")
+        ax_t.set_xlim(low, max(per_epoch) * 2)
+        ax_t.set_xlabel(f"seconds per epoch{sep}(logarithmic)")
+        # Memory: bars on a linear axis, with the 4 GiB target.
+        ax_m.barh(ypos, peak, color=[color[n] for n in names])
+        ax_m.axvline(4096, color="black", linestyle="--", linewidth=1)
+        ax_m.text(4096 * 0.98, ypos[0] + 0.55, "4 GiB target", ha="right", va="bottom")
+        ax_m.set_ylim(-0.6, ypos[0] + 1.5)
+        ax_m.set_xlim(0, max(max(peak), 4096) * 1.1)
+        ax_m.set_xlabel("peak resident memory (MiB)")
+        for ax in (ax_t, ax_m):
+            ax.set_yticks(ypos, names)
+            ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        # Prediction: throughput against P@1 relative to exact scoring, per network and way.
+        markers = dict(zip(SLIDE_PREDICTION_WAYS, "osD^", strict=True))
+        for name in names:
+            pred = results[name].get("prediction")
+            if not isinstance(pred, dict):
+                continue
+            exact = pred["exact"]["p_at_1"] or 1.0
+            for way in SLIDE_PREDICTION_WAYS:
+                ax_p.plot(
+                    [pred[way]["examples_per_s"]],
+                    [pred[way]["p_at_1"] / exact],
+                    marker=markers[way],
+                    color=color[name],
+                    linestyle="none",
+                    markersize=6,
+                    alpha=0.85,
+                )
+        ax_p.set_xscale("log")
+        ax_p.axvline(2000, color="black", linestyle="--", linewidth=1)
+        ax_p.axhline(0.98, color="black", linestyle=":", linewidth=1)
+        ax_p.set_xlabel(f"prediction, examples per second{sep}(logarithmic)")
+        ax_p.set_ylabel("P@1 / P@1 of exact scoring")
+        ax_p.grid(True, color="#dddddd", linewidth=0.6)
+        for ax in (ax_t, ax_p):
+            ax.xaxis.set_major_formatter(FuncFormatter(plain))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        for ax in (ax_t, ax_m, ax_p):
+            style_axes(ax)
+        handles = [
+            Line2D([], [], marker="s", color=color[n], linestyle="none", label=n) for n in names
+        ] + [
+            Line2D([], [], marker=markers[w], color="#444444", linestyle="none", label=label)
+            for w, label in SLIDE_WAY_NAMES.items()
+        ]
+        add_legend(fig, layout, handles=handles)
+        return svg_text(fig, salt, layout)
+
+
+#: The trainers of ``bench_slide_curves.py``, in drawing order, and their legend labels.
+SLIDE_CURVE_TRAINERS = {
+    "dense": "dense",
+    "slide": "SLIDE (LSH)",
+    "random": "random, as many",
+    "in_batch": "in-batch labels only",
+}
+
+
+def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
+    """Draw a panel per label law: test P@1 against training seconds, a line per trainer.
+
+    The ``mode`` result (no training) is a dashed horizontal line.
+    """
+    import matplotlib
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    laws = list(data["laws"])
+    colors = matplotlib.colormaps["tab10"].colors
+    with matplotlib.rc_context(rc_params(salt, layout)):
+        fig, axes = new_figure(len(laws), layout, 4.2 * len(laws) + 1.6)
+        for ax, law in zip(axes, laws, strict=True):
+            results = data["laws"][law]["results"]
+            for i, (name, label) in enumerate(SLIDE_CURVE_TRAINERS.items()):
+                res = results.get(name)
+                if res is None:
+                    continue
+                line = ax.plot(
+                    res["train_time"],
+                    res["p_at_1"],
+                    marker=MARKERS[i],
+                    color=colors[i],
+                    linewidth=1.5,
+                    markersize=4,
+                )
+                if ax is axes[0]:
+                    line[0].set_label(label)
+            if "mode" in results:
+                mode_line = ax.axhline(
+                    results["mode"]["p_at_1"][0], color="#444444", linestyle="--", linewidth=1
+                )
+                if ax is axes[0]:
+                    mode_line.set_label("most frequent labels")
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(plain))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel("training seconds (logarithmic)")
+            ax.set_ylabel("test P@1")
+            ax.set_title(f"{law} labels")
+            ax.grid(True, color="#dddddd", linewidth=0.6)
+            style_axes(ax)
+        add_legend(fig, layout)
+        return svg_text(fig, salt, layout)

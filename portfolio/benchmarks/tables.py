@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from docutils import nodes
 
+from .. import render
+
 
 def mib(value) -> str:
     """Format bytes as MiB with one decimal, or a dash for a value not measured."""
@@ -48,31 +50,10 @@ def provenance_paragraph(prov: dict, note: str) -> nodes.paragraph:
     return para
 
 
-def row(cells: list[str]) -> nodes.row:
-    """Build one table row, a paragraph per cell."""
-    out = nodes.row()
-    for value in cells:
-        entry = nodes.entry()
-        entry += nodes.paragraph(str(value), str(value))
-        out += entry
-    return out
-
-
 def table(
     title: str, head: list[str], rows: list[list[str]], classes: tuple[str, ...] = ()
 ) -> nodes.table:
-    """Build a table with a caption, a header row and ``rows``, in equal-width columns."""
-    out = nodes.table(classes=["portfolio-bench-table", *classes])
-    out += nodes.title(title, title)
-    group = nodes.tgroup(cols=len(head))
-    out += group
-    for _ in head:
-        group += nodes.colspec(colwidth=1)
-    thead = nodes.thead()
-    group += thead
-    thead += row(head)
-    body = nodes.tbody()
-    group += body
-    for cells in rows:
-        body += row(cells)
-    return out
+    """Build a results table: a caption, a header row and ``rows``, in equal-width columns."""
+    return render.table(
+        head, rows, classes=list(classes), title=title, base="portfolio-bench-table"
+    )

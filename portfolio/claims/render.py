@@ -20,7 +20,8 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from ..notebooks import depends_on_notebooks, link, records, table
+from ..notebooks import depends_on_notebooks, records
+from ..render import link, table
 from .build import (
     benchmark_claims_of,
     benchmark_statuses,
