@@ -140,7 +140,7 @@ def n_active(cfg) -> int:
 
 def measure_prediction(net, cfg, X_test, y_test) -> dict:
     """Time and score the four ways of predicting the top class (see the module docstring)."""
-    from rushml import _slide_kernels
+    from rushml import _lsh_kernels
     from rushml.metrics import precision_at_k
 
     n = X_test.shape[0]
@@ -182,13 +182,13 @@ def measure_prediction(net, cfg, X_test, y_test) -> dict:
         )
     out["index"] = {k: v for k, v in index.items() if k != "random_state"}
     # Control: the prior classes alone, no tables (the same kernel with zero tables).
-    prior = net.index_["prior"]
+    prior = net.index_.prior
     none = np.zeros((0, 2), dtype=np.int64)
 
     def prior_only():
         H = net._hidden(net._check_X(X_test, fitted=True))
         codes = np.zeros((H.shape[0], 0), dtype=np.int64)
-        ids, _, _ = _slide_kernels.retrieve_topk(
+        ids, _, _ = _lsh_kernels.retrieve_topk(
             H, net.W2_, net.b2_, codes, none, np.zeros(0, np.int32), prior, 1
         )
         return ids

@@ -325,7 +325,7 @@ class DWTAHash:
                 f"X has {X.shape[1]} features, the hash was fitted for {self.n_features_in_}"
             )
         if not sp.issparse(X) and X.shape[0] >= _COMPILED_ROWS:
-            from rushml._slide_kernels import dwta_codes
+            from rushml._lsh_kernels import dwta_codes
 
             X = np.ascontiguousarray(X, dtype=np.float32)
             return dwta_codes(
@@ -461,7 +461,7 @@ class LSHTables:
             raise ValueError("ids must lie in [0, 2**31)")
         if self.items_.size == 0 and self.policy == "fifo" and ids.size >= _COMPILED_ROWS:
             # Filling empty tables (SLIDE's rehash): one compiled counting sort per table.
-            from rushml._slide_kernels import fill_fifo_tables
+            from rushml._lsh_kernels import fill_fifo_tables
 
             self.offsets_, self.items_, self.seen_ = fill_fifo_tables(
                 ids, codes, self.n_buckets, self.bucket_size

@@ -12,7 +12,9 @@ with ``R`` and ``B`` growing like ``log K``, memory is logarithmic in ``K``.
 
 This module holds the estimator (:class:`MACHClassifier`), the base B-way model
 it trains R times (:class:`SoftmaxRegression`), which also serves, with K
-outputs, as the full-softmax baseline.
+outputs, as the full-softmax baseline, and :func:`mach_memory_bytes`. The base
+learner's training and storage live in :mod:`rushml._linear`, the parameter and
+input checks in :mod:`rushml._estimator`.
 
 References
 ----------
@@ -23,17 +25,31 @@ Search with 50M Products", NeurIPS 2019.
 
 from __future__ import annotations
 
-import inspect
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from scipy.special import expit
 
 from rushml import _mach_kernels as _k
-from rushml._labels import is_label_sets, label_sets
+from rushml._estimator import (
+    _check_int,
+    _check_k,
+    _check_positive,
+    _check_storage,
+    _check_targets,
+    _check_X,
+    _ParamsMixin,
+)
+from rushml._linear import (
+    CompactWeights,
+    _dense_forward,
+    _fit_base,
+    _forward,
+    _set_targets,
+    _store,
+    _topk_rows,
+)
 from rushml.hashing import UniversalHashFamily
 
 __all__ = ["CompactWeights", "MACHClassifier", "SoftmaxRegression", "mach_memory_bytes"]
@@ -45,379 +61,6 @@ _CLASS_BLOCK = 1 << 16  # classes hashed together: bucket table block is (65536,
 # and K is at least _PAIRED_MIN_CLASSES_PER_CELL * B * B (so the tables cost little).
 _PAIRED_MAX_BUCKETS = 64
 _PAIRED_MIN_CLASSES_PER_CELL = 16
-
-
-# -- input checks -----------------------------------------------------------------------
-
-
-def _check_X(X, n_features: int | None = None) -> sp.csr_matrix:
-    """Return ``X`` as a CSR float32 matrix with int32/int64 indices; reject NaN and inf."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float32)
-    else:
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.number):
-            raise ValueError(f"X must be numeric, got dtype {arr.dtype}")
-        if not np.isfinite(arr).all():
-            raise ValueError("X contains NaN or infinity")
-        X = sp.csr_matrix(arr.astype(np.float32))
-    if X.data.size and not np.isfinite(X.data).all():
-        raise ValueError("X contains NaN or infinity")
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, but the model was fitted with {n_features}")
-    return X
-
-
-def _check_label_sets(y, n_samples: int | None, n_classes: int | None):
-    """Validate multi-label targets for ``fit``; return a canonical CSR indicator and K.
-
-    Strict (:func:`rushml._labels.label_sets`): an indicator holds only 0 and 1, a label set
-    is a 1-d array of integer ids in ``[0, n_classes)``; rows may be empty, not all of them.
-    """
-    return label_sets(y, n_samples=n_samples, n_classes=n_classes, strict=True)
-
-
-def _check_targets(y, n_samples: int, n_classes: int | None):
-    """Validate ``y``: one class id per sample, or label sets; return ``(y or Y, K, is_sets)``."""
-    if is_label_sets(y):
-        Y, n_classes = _check_label_sets(y, n_samples, n_classes)
-        return Y, n_classes, True
-    y, n_classes = _check_y(y, n_samples, n_classes)
-    return y, n_classes, False
-
-
-def _check_y(y, n_samples: int, n_classes: int | None) -> tuple[np.ndarray, int]:
-    """Validate single-label targets; return them as int64 and the number of classes."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-d (n_samples,), got shape {y.shape}")
-    if y.shape[0] != n_samples:
-        raise ValueError(f"X and y have different numbers of samples: {n_samples} and {y.shape[0]}")
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        if not np.issubdtype(y.dtype, np.floating) or not np.all(np.mod(y, 1) == 0):
-            raise ValueError(f"y must hold integer class ids, got dtype {y.dtype}")
-    y = y.astype(np.int64)
-    if y.size == 0:
-        raise ValueError("y is empty: fit needs at least one sample")
-    if y.min() < 0:
-        raise ValueError(f"labels must be >= 0, got {int(y.min())}")
-    if n_classes is None:
-        n_classes = int(y.max()) + 1
-    elif y.max() >= n_classes:
-        raise ValueError(f"labels must be < n_classes={n_classes}, got {int(y.max())}")
-    return y, n_classes
-
-
-def _check_int(name: str, value, low: int) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
-def _check_positive(name: str, value) -> None:
-    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-_WEIGHT_DTYPES = ("float32", "float16")
-
-
-def _check_storage(prune_threshold, weight_dtype) -> None:
-    """Validate the two storage parameters shared by both estimators."""
-    if prune_threshold is not None and (
-        not isinstance(prune_threshold, numbers.Real)
-        or isinstance(prune_threshold, bool)
-        or not np.isfinite(prune_threshold)
-        or prune_threshold < 0
-    ):
-        raise ValueError(
-            f"prune_threshold must be None or a finite number >= 0, got {prune_threshold!r}"
-        )
-    if weight_dtype not in _WEIGHT_DTYPES:
-        raise ValueError(f"weight_dtype must be one of {_WEIGHT_DTYPES}, got {weight_dtype!r}")
-
-
-def _check_k(k, n_classes: int) -> int:
-    if not isinstance(k, numbers.Integral) or not 1 <= k <= n_classes:
-        raise ValueError(f"k must be an integer in [1, n_classes={n_classes}], got {k!r}")
-    return int(k)
-
-
-class _ParamsMixin:
-    """``get_params``/``set_params`` and a short repr, as scikit-learn estimators have them.
-
-    Parameters are the keyword-only arguments of ``__init__``, stored as given.
-    """
-
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
-
-    def get_params(self, deep=True):
-        """Return the constructor parameters as a dict (``deep`` is accepted, unused)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters; unknown names raise ``ValueError``. Returns self."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = [
-            f"{k}={v!r}"
-            for k, v in self.get_params().items()
-            if v is not defaults.get(k) and v != defaults.get(k)
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-
-# -- the base model ---------------------------------------------------------------------
-
-
-def _set_targets(indptr: np.ndarray, outputs: np.ndarray, n_outputs: int):
-    """Each row's distinct outputs and the share of its labels that fall in each.
-
-    ``outputs`` (nnz,) holds the output (MACH: the bucket ``h_r(c)``) of each label
-    laid out by ``indptr``. Returns CSR arrays ``(t_indptr, t_outputs, t_weights)``;
-    the weights of a non-empty row sum to 1 (output ``b`` gets the fraction of the
-    row's labels mapped to ``b``).
-    """
-    n = indptr.size - 1
-    n_labels = np.diff(indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int64), n_labels)
-    keys, counts = np.unique(rows * n_outputs + outputs, return_counts=True)
-    t_rows = keys // n_outputs
-    t_indptr = np.concatenate([[0], np.cumsum(np.bincount(t_rows, minlength=n))]).astype(np.int64)
-    t_weights = (counts / n_labels[t_rows]).astype(np.float32)
-    return t_indptr, (keys % n_outputs).astype(np.int64), t_weights
-
-
-def _fit_base(X: sp.csr_matrix, targets, n_outputs, n_epochs, learning_rate, loss, seed):
-    """Train one B-way linear model by per-sample SGD; return ``(W, bias, losses)``.
-
-    ``targets`` is an int array (n_samples,) of output ids, or CSR arrays
-    ``(t_indptr, t_outputs, t_weights)`` of each sample's outputs (see
-    :func:`_set_targets`). ``loss="softmax"`` fits the cross-entropy against one
-    output or against the weighted set (rows without outputs are skipped);
-    ``loss="sigmoid"`` fits B logistic losses against the multi-hot set (rows
-    without outputs are all-negative examples). Module level so joblib can ship it
-    to any worker (processes, threads, Dask); the sample order of each epoch comes
-    from ``seed`` alone, so one output per sample trains the same model whichever
-    form the targets take.
-    """
-    rng = np.random.default_rng(seed)
-    W = np.zeros((X.shape[1], n_outputs), dtype=np.float32)
-    bias = np.zeros(n_outputs, dtype=np.float32)
-    sets = isinstance(targets, tuple)
-    if not sets:
-        targets = np.ascontiguousarray(targets, dtype=np.int64)
-        if loss == "sigmoid":
-            sets = True
-            ones = np.ones(targets.size, dtype=np.float32)
-            targets = (np.arange(targets.size + 1, dtype=np.int64), targets, ones)
-    if sets:
-        t_indptr, t_outputs = (np.ascontiguousarray(a, dtype=np.int64) for a in targets[:2])
-        t_weights = np.ascontiguousarray(targets[2], dtype=np.float32)
-    labelled = X.shape[0] if loss == "sigmoid" or not sets else np.count_nonzero(np.diff(t_indptr))
-    lr = np.float32(learning_rate)
-    losses = []
-    for _ in range(n_epochs):
-        order = rng.permutation(X.shape[0]).astype(np.int64)
-        if not sets:
-            total = _k.softmax_sgd_epoch(X.indptr, X.indices, X.data, targets, order, W, bias, lr)
-        elif loss == "softmax":
-            total = _k.soft_target_softmax_epoch(
-                X.indptr, X.indices, X.data, t_indptr, t_outputs, t_weights, order, W, bias, lr
-            )
-        else:
-            total = _k.multi_hot_sigmoid_epoch(
-                X.indptr, X.indices, X.data, t_indptr, t_outputs, order, W, bias, lr
-            )
-        losses.append(total / max(int(labelled), 1))
-        if not np.isfinite(total) or not np.isfinite(W).all():
-            raise ValueError(
-                "training diverged (non-finite loss or weights) with "
-                f"learning_rate={learning_rate!r}: lower it, or scale the rows of X to unit L2 norm"
-            )
-    return W, bias, np.asarray(losses)
-
-
-def _dense_forward(X: sp.csr_matrix, W: np.ndarray, bias: np.ndarray, output: str) -> np.ndarray:
-    """Return ``softmax(X W + b)`` or ``sigmoid(X W + b)`` of one dense model, (n, n_outputs)."""
-    out = np.empty((X.shape[0], W.shape[1]), dtype=np.float32)
-    W = W if W.dtype == np.float32 else W.astype(np.float32)  # float16 storage: widen to compute
-    _k.linear_forward(X.indptr, X.indices, X.data, W, bias, out)
-    if output == "softmax":
-        _k.softmax_groups(out, 1)
-    else:
-        expit(out, out=out)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class CompactWeights:
-    """Pruned weights of ``n_groups`` softmax models over the same features, as one CSR matrix.
-
-    Row ``j`` holds feature ``j``'s kept weights for all groups (the R
-    repetitions of MACH; one group for :class:`SoftmaxRegression`): column
-    ``g * n_outputs + c`` is output ``c`` of group ``g``. Only what is stored
-    here is counted by :func:`rushml.metrics.model_nbytes`: the row pointers,
-    the column of each kept weight in the narrowest unsigned type that holds
-    ``n_groups * n_outputs`` (uint8, uint16, else int32) and its value
-    (float16 or float32).
-
-    Attributes
-    ----------
-    indptr : ndarray of int32 (int64 past 2**31 weights), shape (n_features + 1,)
-        Row pointers.
-    indices : ndarray of uint8, uint16 or int32, shape (nnz,)
-        Column of each kept weight, increasing within a row.
-    data : ndarray of float16 or float32, shape (nnz,)
-        Kept weights, each row centred on its median (which leaves the softmax unchanged).
-    n_groups : int
-        Number of models (MACH's R).
-    n_outputs : int
-        Outputs of each model (MACH's B).
-    offsets : ndarray of float32, shape (n_groups, n_features), or None
-        The medians taken out of each row, kept for sigmoid outputs (a shift of a
-        row changes them): the logits of group ``g`` are then ``x W_g + x . offsets[g]
-        + b_g``. None for softmax outputs, which the shift leaves unchanged.
-    """
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
-    n_groups: int
-    n_outputs: int
-    offsets: np.ndarray | None = None
-
-    @property
-    def n_features(self) -> int:
-        """Number of input features (rows)."""
-        return self.indptr.size - 1
-
-    @property
-    def nnz(self) -> int:
-        """Number of stored weights."""
-        return int(self.data.size)
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Dense shape ``(n_groups, n_features, n_outputs)``."""
-        return (self.n_groups, self.n_features, self.n_outputs)
-
-    def toarray(self) -> np.ndarray:
-        """Dense float32 weights, shape ``(n_groups, n_features, n_outputs)`` (mind large sizes).
-
-        With ``offsets``, each row's offset is added back (the equivalent dense model).
-        """
-        rows = np.repeat(np.arange(self.n_features), np.diff(self.indptr))
-        cols = self.indices.astype(np.int64)
-        out = np.zeros(self.shape, dtype=np.float32)
-        out[cols // self.n_outputs, rows, cols % self.n_outputs] = self.data
-        if self.offsets is not None:
-            out += self.offsets[:, :, None]
-        return out
-
-    @classmethod
-    def from_parts(
-        cls, parts, n_features: int, n_outputs: int, dtype, offsets=None
-    ) -> CompactWeights:
-        """Join per-group CSR parts ``(indptr, indices, data)`` (local columns) into one matrix.
-
-        ``offsets``, when given, is one (n_features,) array of row offsets per group.
-        """
-        counts = [np.diff(indptr) for indptr, _, _ in parts]
-        total = np.sum(counts, axis=0, dtype=np.int64)
-        nnz = int(total.sum())
-        width = len(parts) * n_outputs
-        index_dtype = np.uint8 if width <= 2**8 else np.uint16 if width <= 2**16 else np.int32
-        indptr = np.zeros(n_features + 1, dtype=np.int32 if nnz < 2**31 else np.int64)
-        np.cumsum(total, out=indptr[1:])
-        indices = np.empty(nnz, dtype=index_dtype)
-        data = np.empty(nnz, dtype=dtype)
-        start = indptr[:-1].astype(np.int64)  # where group g's part of each row begins
-        for g, ((p_indptr, p_indices, p_data), count) in enumerate(zip(parts, counts, strict=True)):
-            rows = np.repeat(np.arange(n_features), count)
-            dest = start[rows] + (np.arange(rows.size) - p_indptr[rows])
-            indices[dest] = p_indices + g * n_outputs
-            data[dest] = p_data
-            start += count
-        if offsets is not None:
-            offsets = np.stack([np.asarray(o, dtype=np.float32) for o in offsets])
-        return cls(indptr, indices, data, len(parts), n_outputs, offsets)
-
-
-def _prune(W: np.ndarray, threshold: float):
-    """Centre each row of ``W`` on its median, keep entries farther than ``threshold`` from it.
-
-    Returns CSR parts ``(indptr int64, indices int32, data float32)`` of shape ``W.shape``
-    and the centres (n_rows,) float32.
-    """
-    n_rows = W.shape[0]
-    centres = np.empty(n_rows, dtype=np.float32)
-    counts = np.empty(n_rows, dtype=np.int64)
-    thr = np.float32(threshold)
-    _k.prune_rows_count(W, thr, centres, counts)
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(indptr[-1], dtype=np.int32)
-    data = np.empty(indptr[-1], dtype=np.float32)
-    _k.prune_rows_fill(W, thr, centres, indptr, indices, data)
-    return indptr, indices, data, centres
-
-
-def _store(W: np.ndarray, prune_threshold, weight_dtype):
-    """Return a trained weight matrix (n_features, n_outputs) as stored: dense or pruned parts.
-
-    Pruned, the parts are ``(indptr, indices, data, row_centres)`` (see :func:`_prune`).
-    """
-    if prune_threshold is None:
-        return W if weight_dtype == "float32" else W.astype(weight_dtype)
-    return _prune(W, prune_threshold)
-
-
-def _forward(X: sp.csr_matrix, coef, intercept: np.ndarray, output: str = "softmax") -> np.ndarray:
-    """Return every group's outputs: (n, n_outputs) for a dense matrix, else (n, G, n_outputs).
-
-    ``coef`` is a dense (n_features, n_outputs) matrix or :class:`CompactWeights`
-    (then ``intercept`` is (G, n_outputs)); ``output`` is ``"softmax"`` (each group
-    normalised) or ``"sigmoid"`` (each output on its own).
-    """
-    if not isinstance(coef, CompactWeights):
-        return _dense_forward(X, coef, intercept, output)
-    G, B = coef.n_groups, coef.n_outputs
-    out = np.empty((X.shape[0], G * B), dtype=np.float32)
-    _k.sparse_linear_forward(
-        X.indptr,
-        X.indices,
-        X.data,
-        coef.indptr,
-        coef.indices,
-        coef.data.astype(np.float32, copy=False),
-        np.ascontiguousarray(intercept, dtype=np.float32).ravel(),
-        out,
-    )
-    out = out.reshape(X.shape[0], G, B)
-    if coef.offsets is not None:
-        out += np.asarray(X @ coef.offsets.T, dtype=np.float32)[:, :, None]
-    if output == "softmax":
-        _k.softmax_groups(out.reshape(X.shape[0], G * B), G)
-    else:
-        expit(out, out=out)
-    return out
 
 
 class SoftmaxRegression(_ParamsMixin):
@@ -545,20 +188,6 @@ class SoftmaxRegression(_ParamsMixin):
     def predict(self, X) -> np.ndarray:
         """Most probable class per row, shape (n_samples,), int64."""
         return self.predict_topk(X, 1)[:, 0]
-
-
-def _topk_rows(z: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k largest entries of each row, best first (ties: smaller id)."""
-    if k < z.shape[1]:
-        part = np.argpartition(-z, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(z.shape[1]), z.shape).copy()
-    vals = np.take_along_axis(z, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1).astype(np.int64)
-
-
-# -- MACH ---------------------------------------------------------------------------------
 
 
 def _fit_and_store(

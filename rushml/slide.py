@@ -15,6 +15,11 @@ loop: ``sampling="dense"`` (full softmax with BLAS matrix products and Adam on
 every weight) and ``sampling="random"`` (the labels plus uniformly random
 neurons instead of the LSH hits).
 
+The module is that one estimator class, its docstring and three small helpers, which
+is why it runs past the 700 lines the other modules keep to. The compiled kernels are
+in :mod:`rushml._slide_kernels` (training) and :mod:`rushml._lsh_kernels` (hash
+tables), the prediction index in :mod:`rushml.slide_index`.
+
 References
 ----------
 B. Chen, T. Medini, J. Farwell, S. Gobriel, C. Tai, A. Shrivastava, "SLIDE : In
@@ -34,18 +39,30 @@ import scipy.sparse as sp
 
 from rushml import _slide_kernels as _k
 from rushml._labels import is_label_sets, label_sets
-from rushml.lsh import DWTAHash, LSHTables, SimHash
+from rushml.lsh import LSHTables
+from rushml.slide_index import LSHPredictionIndex, check_lsh_params, make_hash
 
 __all__ = ["SlideClassifier"]
 
 _SEED_MAX = 2**63 - 1
 # build_index fills at most this many tables from one set of codes.
-_INDEX_GROUP = 50
 
 
 def _now() -> np.ndarray:
     """Wall-clock and process CPU seconds, as one array."""
     return np.array([time.perf_counter(), time.process_time()])
+
+
+def _scatter_gradient(W, b, rows, examples, values, H) -> None:
+    """Add a scattered gradient into zeroed ``W`` (and ``b``).
+
+    The update kernel's gradient-only mode, which reads no moments (``W`` stands in).
+    """
+    empty = np.zeros(0, dtype=np.float32)
+    _k.scatter_adam(
+        W, W, W, b, empty, empty, rows, examples, values, H,
+        lr=0.0, beta1=0.0, beta2=0.0, eps=1.0, step=1, grad_only=True,
+    )  # fmt: skip
 
 
 def _labels_csr(y, n_classes):
@@ -66,24 +83,6 @@ def _labels_csr(y, n_classes):
     if y.size and not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y must hold integer class ids, got dtype {y.dtype}")
     return np.arange(y.size + 1, dtype=np.int64), y.astype(np.int64), None
-
-
-def _mips_items(W, b):
-    """Return the neurons ``[w_j, b_j]`` scaled into the unit ball, lifted onto the sphere."""
-    items = np.empty((W.shape[0], W.shape[1] + 2), dtype=np.float32)
-    items[:, :-2], items[:, -2] = W, b
-    norms = np.sqrt(np.einsum("ij,ij->i", items[:, :-1], items[:, :-1], dtype=np.float64))
-    items[:, :-1] /= np.float32(max(norms.max(), 1e-30))
-    items[:, -1] = np.sqrt(np.maximum(0.0, 1.0 - (norms / max(norms.max(), 1e-30)) ** 2))
-    return items
-
-
-def _mips_queries(H):
-    """Return the queries ``[h, 1]``, of unit norm, with a zero last coordinate."""
-    Q = np.zeros((H.shape[0], H.shape[1] + 2), dtype=np.float32)
-    Q[:, :-2], Q[:, -2] = H, 1.0
-    Q /= np.linalg.norm(Q, axis=1, keepdims=True)
-    return Q
 
 
 class SlideClassifier:
@@ -217,9 +216,10 @@ class SlideClassifier:
     rehashed_rows_ : list of int
         Output neurons hashed at every refill: all of them when the hash
         functions are new, otherwise only those updated since the last refill.
-    index_ : dict
+    index_ : LSHPredictionIndex or None
         Set by :meth:`build_index`: the hash functions, tables and prior
-        classes that ``predict_topk(..., candidates="lsh")`` reads.
+        classes that ``predict_topk(..., candidates="lsh")`` reads
+        (:class:`rushml.slide_index.LSHPredictionIndex`).
     last_candidates_ : ndarray of int64, shape (n_samples,)
         Classes scored per sample by the last LSH prediction.
 
@@ -346,12 +346,9 @@ class SlideClassifier:
         if self.sampling == "random" and self.n_sampled is None:
             raise ValueError("sampling='random' needs n_sampled (random neurons per example)")
         if self.sampling == "lsh":
-            width = (2 if self.hash_family == "simhash" else self.bin_size) ** self.n_hashes
-            if self.n_hashes * self.n_tables < 1 or width > 2**40:
-                raise ValueError(
-                    f"n_hashes={self.n_hashes!r} with n_tables={self.n_tables!r} gives "
-                    f"{width} buckets per table; use fewer hashes"
-                )
+            check_lsh_params(
+                self.hash_family, self.n_hashes, self.n_tables, self.bin_size, self.bucket_size
+            )
 
     def _check_X(self, X, fitted: bool):
         if not sp.issparse(X):
@@ -393,15 +390,14 @@ class SlideClassifier:
         self.index_ = None  # prediction tables, built by build_index
 
     def _make_hash(self, seed: int):
-        if self.hash_family == "dwta":
-            return DWTAHash(
-                n_hashes=self.n_hashes,
-                n_tables=self.n_tables,
-                bin_size=self.bin_size,
-                bucket_index=self.bucket_index,
-                random_state=seed,
-            )
-        return SimHash(n_hashes=self.n_hashes, n_tables=self.n_tables, random_state=seed)
+        return make_hash(
+            self.hash_family,
+            n_hashes=self.n_hashes,
+            n_tables=self.n_tables,
+            bin_size=self.bin_size,
+            bucket_index=self.bucket_index,
+            seed=seed,
+        )
 
     def _refill_tables(self, rng: np.random.Generator, new_functions: bool) -> None:
         """Refill the tables from every neuron's current codes (new functions if asked).
@@ -546,6 +542,25 @@ class SlideClassifier:
         coef = (Xb.data / np.float32(n)).astype(np.float32)
         return rows, ex, coef
 
+    def _batch_gradients(self, Xb, lab_ptr, lab_ids, rng):
+        """Forward and backward of one batch: what an update and :meth:`gradients` both need.
+
+        Returns ``(H, dH, loss, n_active, output)``: ``output`` is ``("dense", gW2, gb2)``
+        or ``("sparse", rows, examples, values)``, the output layer's gradient (mean over
+        the batch) as dense arrays or as one value row per (neuron, example) pair.
+        """
+        n = Xb.shape[0]
+        if self.sampling == "dense":
+            H, Gz, dH, loss = self._batch_grads_dense(Xb, lab_ptr, lab_ids)
+            Gz /= np.float32(n)
+            # eq: dL/dW2 = G^T H, (n_classes, hidden)
+            output = ("dense", Gz.T @ H, Gz.sum(axis=0))
+            return H, dH, loss, np.full(n, self.n_classes_, dtype=np.int64), output
+        H, active, n_active, G, dH, loss = self._batch_grads_sparse(Xb, lab_ptr, lab_ids, rng)
+        valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
+        ex = np.nonzero(valid)[0].astype(np.int64)
+        return H, dH, loss, n_active, ("sparse", active[valid], ex, G[valid] / np.float32(n))
+
     def _train_batch(self, Xb, lab_ptr, lab_ids, rng) -> float:
         n = Xb.shape[0]
         self._step += 1
@@ -556,34 +571,17 @@ class SlideClassifier:
             eps=self.epsilon,
             step=self._step,
         )
-        if self.sampling == "dense":
-            H, Gz, dH, loss = self._batch_grads_dense(Xb, lab_ptr, lab_ids)
-            Gz /= np.float32(n)
-            gW2 = Gz.T @ H  # (n_classes, hidden), eq: dL/dW2 = G^T H
-            self._adam("W2", self.W2_, gW2)
-            self._adam("b2", self.b2_, Gz.sum(axis=0))
-            n_active = np.full(n, self.n_classes_, dtype=np.int64)
+        H, dH, loss, n_active, output = self._batch_gradients(Xb, lab_ptr, lab_ids, rng)
+        if output[0] == "dense":
+            self._adam("W2", self.W2_, output[1])
+            self._adam("b2", self.b2_, output[2])
         else:
-            H, active, n_active, G, dH, loss = self._batch_grads_sparse(Xb, lab_ptr, lab_ids, rng)
-            valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
-            ex = np.nonzero(valid)[0].astype(np.int64)
+            rows, ex, values = output[1:]
             M, V = self._moments["W2"]
             Mb, Vb = self._moments["b2"]
-            _k.scatter_adam(
-                self.W2_,
-                M,
-                V,
-                self.b2_,
-                Mb,
-                Vb,
-                active[valid],
-                ex,
-                G[valid] / np.float32(n),
-                H,
-                **adam,
-            )
+            _k.scatter_adam(self.W2_, M, V, self.b2_, Mb, Vb, rows, ex, values, H, **adam)
             if self.sampling == "lsh":
-                self._touched[active[valid]] = True
+                self._touched[rows] = True
         # Input layer: only rows of features present in the batch move (lazy Adam).
         M, V = self._moments["W1"]
         empty = np.zeros(0, dtype=np.float32)
@@ -775,19 +773,11 @@ class SlideClassifier:
         hash_family, n_hashes, n_tables, bin_size, bucket_size : optional
             As in the constructor; ``None`` takes the estimator's value.
         n_prior : int, default=0
-            The ``n_prior`` neurons of largest output bias (the classes the
-            network deems most frequent a priori) are candidates of every
-            example, ``>= 0``.
+            The neurons of largest output bias every example gets as candidates.
         mips : bool, default=False
-            Hash for the largest inner product with the bias included, not for
-            similar direction: neuron ``j`` is indexed as ``[w_j, b_j] / M``
-            (``M`` the largest such norm) with one more coordinate
-            ``sqrt(1 - |[w_j, b_j]|**2 / M**2)``, so every indexed vector has unit
-            norm, and a hidden vector ``h`` is queried as ``[h, 1] / |[h, 1]|``
-            with a zero last coordinate. The angle between them then orders the
-            neurons exactly as ``w_j . h + b_j`` does, and SimHash retrieves the
-            largest logits (simple-LSH); without it, the tables compare
-            directions and ignore the bias.
+            Hash for the largest inner product, bias included (simple-LSH), rather
+            than for similar direction; see
+            :class:`rushml.slide_index.LSHPredictionIndex`.
         random_state : int, numpy.random.Generator or None, default=None
             Seed of the hash functions and the insertion order.
 
@@ -796,58 +786,18 @@ class SlideClassifier:
         self : SlideClassifier
         """
         self._check_fitted()
-        params = dict(
+        # The estimator's table parameters unless given; DWTA's bucket index is the
+        # default, "distinct", whatever training used.
+        self.index_ = LSHPredictionIndex(
             hash_family=self.hash_family if hash_family is None else hash_family,
             n_hashes=self.n_hashes if n_hashes is None else n_hashes,
             n_tables=self.n_tables if n_tables is None else n_tables,
             bin_size=self.bin_size if bin_size is None else bin_size,
             bucket_size=self.bucket_size if bucket_size is None else bucket_size,
-        )
-        probe = SlideClassifier(sampling="lsh", bucket_policy="fifo", **params)
-        probe._validate_params()  # the same ranges as the constructor's, named the same
-        if (
-            not isinstance(n_prior, numbers.Integral)
-            or isinstance(n_prior, bool)
-            or not 0 <= n_prior <= self.n_classes_
-        ):
-            raise ValueError(
-                f"n_prior must be an integer in [0, {self.n_classes_}], got {n_prior!r}"
-            )
-        if not isinstance(mips, bool):
-            raise ValueError(f"mips must be True or False, got {mips!r}")
-        rng = np.random.default_rng(random_state)
-        # Neurons in a random order (a full FIFO bucket keeps a random subset), hashed in
-        # that order so no permuted copy of the codes is needed.
-        order = rng.permutation(self.n_classes_)
-        items = _mips_items(self.W2_[order], self.b2_[order]) if mips else self.W2_[order]
-        # Tables are built in groups of at most 50, each with its own hash functions: the
-        # codes of one group (n_classes by 50) are all that exists at once.
-        hashers, offsets, parts, stored = [], [], [], 0
-        for first in range(0, params["n_tables"], _INDEX_GROUP):
-            n_group = min(_INDEX_GROUP, params["n_tables"] - first)
-            group = SlideClassifier(**{**params, "n_tables": n_group})
-            hasher = group._make_hash(int(rng.integers(_SEED_MAX))).fit(items[:1])
-            tables = LSHTables(
-                n_tables=n_group,
-                n_buckets=hasher.n_buckets_,
-                bucket_size=params["bucket_size"],
-                policy="fifo",
-                random_state=int(rng.integers(_SEED_MAX)),
-            ).insert(order, hasher.hash(items))
-            hashers.append(hasher)
-            offsets.append(tables.offsets_ + stored)
-            parts.append(tables.items_)
-            stored += tables.items_.size
-        del items
-        prior = np.argsort(-self.b2_, kind="stable")[:n_prior].astype(np.int64)
-        self.index_ = {
-            "hashes": hashers,
-            "offsets": np.concatenate(offsets),
-            "items": np.concatenate(parts),
-            "prior": prior,
-            "mips": mips,
-            **params,
-        }
+            n_prior=n_prior,
+            mips=mips,
+            random_state=random_state,
+        ).fit(self.W2_, self.b2_)
         return self
 
     def predict_topk(self, X, k=5, *, chunk_size=None, candidates="all") -> np.ndarray:
@@ -924,7 +874,6 @@ class SlideClassifier:
     def _predict_lsh(self, X, k, step):
         if getattr(self, "index_", None) is None:
             self.build_index(random_state=self.random_state)
-        index = self.index_
         marks = getattr(self, "_marks", None)
         if marks is None or marks.shape[1] != self.n_classes_:
             marks = self._marks = _k.scratch_marks(self.n_classes_)
@@ -934,20 +883,9 @@ class SlideClassifier:
         try:
             for a in range(0, X.shape[0], step):
                 H = self._hidden(X[a : a + step])
-                query = _mips_queries(H) if index["mips"] else H
-                ids, _, n_cand = _k.retrieve_topk(
-                    H,
-                    self.W2_,
-                    self.b2_,
-                    np.concatenate([h.hash(query) for h in index["hashes"]], axis=1),
-                    index["offsets"],
-                    index["items"],
-                    index["prior"],
-                    k,
-                    marks,
+                out[a : a + step], counts[a : a + step] = self.index_.topk(
+                    H, self.W2_, self.b2_, k, marks
                 )
-                out[a : a + step] = ids
-                counts[a : a + step] = n_cand
         finally:
             _k.set_threads(previous)
         self.last_candidates_ = counts
@@ -992,54 +930,14 @@ class SlideClassifier:
         rng = np.random.default_rng(0)
         if self.sampling == "lsh" and self._tables is None:
             self._refill_tables(rng, new_functions=True)
-        out = {}
-        if self.sampling == "dense":
-            H, Gz, dH, loss = self._batch_grads_dense(X, lab_ptr, lab_ids)
-            Gz /= np.float32(n)
-            out["W2"], out["b2"] = Gz.T @ H, Gz.sum(axis=0)
+        H, dH, loss, _, output = self._batch_gradients(X, lab_ptr, lab_ids, rng)
+        if output[0] == "dense":
+            gW2, gb2 = output[1:]
         else:
-            H, active, n_active, G, dH, loss = self._batch_grads_sparse(X, lab_ptr, lab_ids, rng)
-            valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
             gW2, gb2 = np.zeros_like(self.W2_), np.zeros_like(self.b2_)
-            dummy = np.zeros(0, dtype=np.float32)
-            # Gradient-only mode reads no moments: W itself stands in for them.
-            _k.scatter_adam(
-                gW2,
-                gW2,
-                gW2,
-                gb2,
-                dummy,
-                dummy,
-                active[valid],
-                np.nonzero(valid)[0].astype(np.int64),
-                G[valid] / np.float32(n),
-                H,
-                lr=0.0,
-                beta1=0.0,
-                beta2=0.0,
-                eps=1.0,
-                step=1,
-                grad_only=True,
-            )
-            out["W2"], out["b2"] = gW2, gb2
+            _scatter_gradient(gW2, gb2, *output[1:], H)
         gW1 = np.zeros_like(self.W1_)
-        dummy = np.zeros(0, dtype=np.float32)
-        _k.scatter_adam(
-            gW1,
-            gW1,
-            gW1,
-            dummy,
-            dummy,
-            dummy,
-            *self._input_pairs(X, n),
-            dH,
-            lr=0.0,
-            beta1=0.0,
-            beta2=0.0,
-            eps=1.0,
-            step=1,
-            grad_only=True,
-        )
-        out["W1"], out["b1"] = gW1, dH.sum(axis=0) / np.float32(n)
+        _scatter_gradient(gW1, np.zeros(0, dtype=np.float32), *self._input_pairs(X, n), dH)
+        out = {"W2": gW2, "b2": gb2, "W1": gW1, "b1": dH.sum(axis=0) / np.float32(n)}
         out["loss"] = float(loss.mean())
         return out

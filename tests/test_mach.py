@@ -4,6 +4,7 @@ import scipy.sparse as sp
 
 import rushml.mach as mach_mod
 from rushml import _mach_kernels as kernels
+from rushml._linear import _prune
 from rushml.datasets import make_extreme_classification, train_test_split
 from rushml.mach import CompactWeights, MACHClassifier, SoftmaxRegression, mach_memory_bytes
 from rushml.metrics import model_nbytes, precision_at_k
@@ -463,7 +464,7 @@ def test_prune_kernels_match_numpy_reference():
     rng = np.random.default_rng(4)
     W = rng.normal(0.0, 0.1, size=(60, 16)).astype(np.float32)
     W[rng.random(60) < 0.2] = 0  # features never seen in training
-    indptr, indices, data, centres = mach_mod._prune(W, 0.12)
+    indptr, indices, data, centres = _prune(W, 0.12)
     got = sp.csr_matrix((data, indices, indptr), shape=W.shape).toarray()
     ref, keep = ref_prune(W, 0.12)
     seen = np.any(W != 0, axis=1)

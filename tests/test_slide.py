@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from rushml import _lsh_kernels
 from rushml import _slide_kernels as kernels
 from rushml.datasets import make_extreme_classification
 from rushml.lsh import LSHTables
@@ -143,7 +144,7 @@ def test_retrieve_topk_kernel_matches_reference_union_exact_scores_and_order():
     b = (rng.integers(-2, 3, n_items) / 4).astype(np.float32)
     H = np.round(H * 4) / 4
     for extra, k in ((np.zeros(0, np.int64), 1), (np.array([7, 3, 399], np.int64), 5)):
-        ids, scores, n_cand = kernels.retrieve_topk(
+        ids, scores, n_cand = _lsh_kernels.retrieve_topk(
             H, W, b, codes, tables.offsets_, tables.items_, extra, k
         )
         expected = retrieve_topk_reference(H, W, b, codes, tables, extra, k)
@@ -157,7 +158,7 @@ def test_retrieve_topk_pads_with_minus_one_when_candidates_are_fewer_than_k():
     tables.insert(np.arange(3), np.array([[0], [0], [1]]))
     H = np.ones((1, 2), np.float32)
     W = np.arange(6, dtype=np.float32).reshape(3, 2)
-    ids, scores, n_cand = kernels.retrieve_topk(
+    ids, scores, n_cand = _lsh_kernels.retrieve_topk(
         H,
         W,
         np.zeros(3, np.float32),
@@ -361,24 +362,24 @@ def test_lsh_prediction_scores_a_fraction_of_the_classes_and_keeps_most_of_exact
 
 
 def test_index_built_in_groups_of_tables_retrieves_the_union_of_every_group(data, monkeypatch):
-    import rushml.slide
+    import rushml.slide_index
 
     X, y = data
     net = _net(n_epochs=2).fit(X[:600], y[:600])
-    monkeypatch.setattr(rushml.slide, "_INDEX_GROUP", 3)  # 8 tables: groups of 3, 3 and 2
+    monkeypatch.setattr(rushml.slide_index, "GROUP", 3)  # 8 tables: groups of 3, 3 and 2
     net.build_index(hash_family="simhash", n_hashes=3, mips=True, random_state=0)
     index = net.index_
-    assert [h.n_tables for h in index["hashes"]] == [3, 3, 2]
-    assert index["offsets"].shape == (8, 2**3 + 1)
+    assert [h.n_tables for h in index.hashes] == [3, 3, 2]
+    assert index.offsets.shape == (8, 2**3 + 1)
     ids = net.predict_topk(X[600:650], k=2, candidates="lsh")
     H = net._hidden(net._check_X(X[600:650], fitted=True))
-    Q = rushml.slide._mips_queries(H)
-    codes = np.concatenate([h.hash(Q) for h in index["hashes"]], axis=1)
+    Q = rushml.slide_index.mips_queries(H)
+    codes = np.concatenate([h.hash(Q) for h in index.hashes], axis=1)
     for i in range(50):
         cand = set()
         for t in range(8):
-            lo, hi = index["offsets"][t, codes[i, t]], index["offsets"][t, codes[i, t] + 1]
-            cand.update(index["items"][lo:hi].tolist())
+            lo, hi = index.offsets[t, codes[i, t]], index.offsets[t, codes[i, t] + 1]
+            cand.update(index.items[lo:hi].tolist())
         assert net.last_candidates_[i] == len(cand)
         cand = np.array(sorted(cand))
         z = H[i] @ net.W2_[cand].T + net.b2_[cand]
@@ -390,8 +391,8 @@ def test_lsh_prediction_builds_its_index_on_first_use_and_refit_drops_it(data):
     net = _net(n_epochs=1).fit(X[:300], y[:300])
     assert net.index_ is None
     first = net.predict_topk(X[300:340], k=2, candidates="lsh")
-    assert net.index_["n_tables"] == 8 and first.shape == (40, 2)
-    assert net.index_["offsets"].shape[0] == 8
+    assert net.index_.n_tables == 8 and first.shape == (40, 2)
+    assert net.index_.offsets.shape[0] == 8
     assert np.array_equal(first, net.predict_topk(X[300:340], k=2, candidates="lsh"))
     net.fit(X[:300], y[:300])
     assert net.index_ is None
