@@ -112,24 +112,13 @@ __all__ = [
     "scaled_rows",
 ]
 
-# Every method row carries these fields; the site's directive checks them too.
-METHOD_FIELDS = (
-    "method",
-    "family",
-    "params",
-    "status",
-    "reason",
-    "train_s",
-    "predict_ms_per_1k",
-    "p_at_1",
-    "p_at_3",
-    "p_at_5",
-    "model_bytes",
-    "peak_rss_bytes",
-    "threads",
-    "threads_observed",
+# Every method row carries these fields and the provenance these: read from the schema the
+# site checks the committed results with (portfolio/benchmarks/schemas), never copied.
+_PEERS_SCHEMA = json.loads((harness.SCHEMAS / "peers.schema.json").read_text())
+METHOD_FIELDS = tuple(_PEERS_SCHEMA["$defs"]["method"]["required"])
+PROVENANCE_FIELDS = tuple(
+    json.loads((harness.SCHEMAS / "provenance.schema.json").read_text())["required"]
 )
-PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "python", "versions", "git_commit", "blas", "command")
 MEMORY_WORDS = ("MemoryError", "bad_alloc", "memory allocation", "Cannot allocate")
 
 
@@ -451,6 +440,7 @@ def main(argv=None) -> int:
     report = run(args, argv)
     if args.output is None:
         args.output = RESULTS / ("peers-quick.json" if args.quick else "peers.json")
+    harness.check_results(report)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(markdown_table(report))

@@ -399,6 +399,7 @@ def main():
             )
     report["load_average_at_end"] = list(os.getloadavg())
     report["summary"] = summarise(report["results"])
+    harness.check_results(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report["summary"], indent=1))

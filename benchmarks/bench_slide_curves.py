@@ -389,6 +389,7 @@ def main(argv=None) -> int:
             report["laws"][law]["summary"] = summarise(res)
             out_path.parent.mkdir(parents=True, exist_ok=True)
             out_path.write_text(json.dumps(report, indent=1) + "\n")
+    harness.check_results(report)  # the partial writes above keep a long run's progress
     print(json.dumps({law: v["summary"] for law, v in report["laws"].items()}, indent=1))
     return 0
 

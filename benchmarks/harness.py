@@ -10,6 +10,9 @@
 - :func:`run_capped`: run a command under a wall-clock limit and an address-space limit
   (``RLIMIT_AS``), sampling its tree, so that a worker that hangs or runs out of memory is
   reported instead of ending the run.
+- :func:`check_results`: a report checked against its kind's JSON Schema, the files the
+  site validates the committed results with (``portfolio/benchmarks/schemas``), before
+  the script writes it; read as data, so this package never imports the site's.
 
 The scripts import it as ``harness`` (their folder is on ``sys.path`` when they run).
 It imports nothing heavier than the standard library at import time, so a worker in a
@@ -251,6 +254,32 @@ def worker_env(threads: int) -> dict:
         env[var] = str(threads)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     return env
+
+
+SCHEMAS = ROOT / "portfolio" / "benchmarks" / "schemas"
+
+
+def check_results(report: dict) -> None:
+    """Refuse a report that its kind's schema rejects, listing where; kinds the site does
+    not render (no schema file) pass."""
+    import json
+
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    path = SCHEMAS / f"{report.get('benchmark')}.schema.json"
+    if not path.is_file():
+        return
+    registry = Registry().with_resources(
+        (p.name, Resource.from_contents(json.loads(p.read_text()))) for p in SCHEMAS.glob("*.json")
+    )
+    validator = Draft202012Validator(json.loads(path.read_text()), registry=registry)
+    errors = [
+        f"{'/'.join(str(k) for k in e.absolute_path) or '(top)'}: {e.message}"
+        for e in validator.iter_errors(report)
+    ]
+    if errors:
+        raise SystemExit(f"the report does not match {path.name}:\n" + "\n".join(errors[:20]))
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look at this machine's record

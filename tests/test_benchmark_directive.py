@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from portfolio.benchmarks import (
+    KINDS,
     METHOD_FIELDS,
     PROVENANCE_FIELDS,
     BenchmarkResultsError,
@@ -241,6 +242,19 @@ def test_a_peers_option_on_slide_results_fails_the_build_naming_it(tmp_path):
 
 
 # -- the schema check, field by field ----------------------------------------------------------
+
+
+def test_every_results_schema_is_a_valid_json_schema_and_names_its_fields():
+    from jsonschema import Draft202012Validator
+
+    from portfolio.benchmarks.schema import SCHEMAS, schema
+
+    names = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
+    assert names == ["peers", "provenance", "slide", "slide-curves"]
+    for name in names:
+        Draft202012Validator.check_schema(schema(name))
+    assert set(KINDS) == {"peers", "slide", "slide-curves"}
+    assert "p_at_1" in METHOD_FIELDS and "git_commit" in PROVENANCE_FIELDS
 
 
 def test_committed_good_results_are_complete(good_results):

@@ -81,21 +81,12 @@ def _palette(bg: str, ink: str, grid: str, series: tuple[str, ...]) -> dict[str,
     return {"bg": bg, "ink": ink, "grid": grid, **{f"c{i}": c for i, c in enumerate(series)}}
 
 
+# The ten series colours of each mode (tab10's order; the dark ones lighter, for contrast).
+_LIGHT = "#1f77b4 #d95f02 #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #9a9b1c #17becf"
+_DARK = "#6cb4f0 #ffa54f #6bd66b #ff7b7b #c3a6ec #d0a594 #f5a6dc #b5b5b5 #dcdc50 #5ad8e6"
 PALETTES = {
-    "light": _palette(
-        "#ffffff",
-        "#222832",
-        "#dddddd",
-        ("#1f77b4", "#d95f02", "#2ca02c", "#d62728", "#9467bd")
-        + ("#8c564b", "#e377c2", "#7f7f7f", "#9a9b1c", "#17becf"),
-    ),
-    "dark": _palette(
-        "none",
-        "#ced6dd",
-        "#3a4048",
-        ("#6cb4f0", "#ffa54f", "#6bd66b", "#ff7b7b", "#c3a6ec")
-        + ("#d0a594", "#f5a6dc", "#b5b5b5", "#dcdc50", "#5ad8e6"),
-    ),
+    "light": _palette("#ffffff", "#222832", "#dddddd", tuple(_LIGHT.split())),
+    "dark": _palette("none", "#ced6dd", "#3a4048", tuple(_DARK.split())),
 }
 MODES = tuple(PALETTES)
 

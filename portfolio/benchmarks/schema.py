@@ -1,52 +1,200 @@
-"""The results contract: what each kind of committed benchmark JSON must hold.
+"""The results contract: what each kind of committed benchmark JSON must hold, as data.
 
 A results file says its kind in its ``benchmark`` field: ``peers``
 (``benchmarks/bench_peers.py``), ``slide`` (``bench_slide.py``) or ``slide-curves``
-(``bench_slide_curves.py``). Each kind has one validator here (:data:`KINDS`), which
-returns every problem at once, each naming the file, the place and the field. Every kind
-carries the same provenance (:data:`PROVENANCE_FIELDS`). The extension knows nothing of
-the benchmark code: a test checks that each script writes what its kind requires.
+(``bench_slide_curves.py``). What each kind must hold is a JSON Schema (draft 2020-12)
+in ``portfolio/benchmarks/schemas/<kind>.schema.json``, with the provenance every kind
+carries in ``provenance.schema.json``. The benchmark scripts validate their report
+against the same files before they write it, and the site validates the file when it
+loads it, so the two packages share the contract without importing each other.
+
+Here each schema error becomes one message naming the file, the place and the field
+(``r.json: problem 'K=1,000', method 'mach': missing field 'p_at_1'``); a schema's
+``x-hint`` says what a missing field is, its ``x-message`` replaces the generic wording.
+The one rule JSON Schema cannot state, that a SLIDE curve's lists are equally long, is
+checked in code (:func:`validate_curves_results`).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from functools import cache
 from pathlib import Path
+
+from jsonschema import Draft202012Validator, validators
+from referencing import Registry, Resource
 
 from ..errors import PortfolioStop, load_json
 
-PROVENANCE_FIELDS = ("date", "cpu", "n_cpus", "versions", "git_commit", "blas", "command")
-VERSION_FIELDS = ("numpy", "scipy", "numba")
-BLAS_FIELDS = ("internal_api", "version", "architecture")
-PROBLEM_FIELDS = ("name", "description", "n_classes", "n_train", "n_test", "methods")
-# Numbers every finished ("ok") method must have; other statuses may leave them null.
-MEASURED_FIELDS = (
-    "train_s",
-    "predict_ms_per_1k",
-    "p_at_1",
-    "p_at_3",
-    "p_at_5",
-    "model_bytes",
-    "peak_rss_bytes",
-)
-METHOD_FIELDS = (
-    "method",
-    "family",
-    "params",
-    "status",
-    "reason",
-    *MEASURED_FIELDS,
-    "threads",
-    "threads_observed",
-)
-STATUSES = ("ok", "skipped", "timeout", "out_of_memory", "crashed", "error")
-#: The ways of predicting with a trained SLIDE network, in the order they are shown.
-SLIDE_PREDICTION_WAYS = ("exact", "lsh", "lsh_prior", "prior")
+SCHEMAS = Path(__file__).parent / "schemas"
 
 
 def is_number(value) -> bool:
     """Return whether a results value is a finite number (a bool is not)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@cache
+def schema(name: str) -> dict:
+    """Return the parsed schema ``<name>.schema.json`` (``peers``, ``provenance``, ...)."""
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+_PROVENANCE = schema("provenance")
+_PEERS = schema("peers")
+_METHOD = _PEERS["$defs"]["method"]
+_SLIDE = schema("slide")
+
+PROVENANCE_FIELDS = tuple(_PROVENANCE["required"])
+VERSION_FIELDS = tuple(_PROVENANCE["properties"]["versions"]["required"])
+BLAS_FIELDS = tuple(_PROVENANCE["properties"]["blas"]["items"]["required"])
+PROBLEM_FIELDS = tuple(_PEERS["$defs"]["problem"]["required"])
+METHOD_FIELDS = tuple(_METHOD["required"])
+STATUSES = tuple(_METHOD["properties"]["status"]["enum"])
+#: Numbers every finished ("ok") method must have; other statuses may leave them null.
+MEASURED_FIELDS = tuple(_METHOD["allOf"][0]["then"]["properties"])
+#: The ways of predicting with a trained SLIDE network, in the order they are shown.
+SLIDE_PREDICTION_WAYS = tuple(_SLIDE["$defs"]["prediction"]["properties"])
+
+# "number" means a finite number: Python's json reads NaN and Infinity, JSON Schema would
+# take them for numbers.
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "number", lambda _checker, value: is_number(value)
+    ),
+)
+
+
+@cache
+def _validator(kind: str):
+    registry = Registry().with_resources(
+        (f"{p.name}", Resource.from_contents(json.loads(p.read_text(encoding="utf-8"))))
+        for p in SCHEMAS.glob("*.schema.json")
+    )
+    return _Validator(schema(kind), registry=registry)
+
+
+# List members named by a field of theirs in messages: ``problem 'K=1,000'``.
+_NAMED = {"problems": ("problem", "name"), "methods": ("method", "method")}
+
+
+def _where(data, path: list) -> str:
+    """``provenance.blas[0]``, ``problem 'K=1,000', method 'mach'``, ``laws.single.results``."""
+    parts, dotted, node, i = [], "", data, 0
+    while i < len(path):
+        key = path[i]
+        nxt = path[i + 1] if i + 1 < len(path) else None
+        if key in _NAMED and isinstance(nxt, int) and isinstance(node, dict):
+            element = node[key][nxt]
+            if isinstance(element, dict):
+                if dotted:
+                    parts.append(dotted)
+                    dotted = ""
+                noun, field = _NAMED[key]
+                parts.append(f"{noun} {element.get(field, nxt)!r}")
+                node, i = element, i + 2
+                continue
+        dotted += f"[{key}]" if isinstance(key, int) else (f".{key}" if dotted else str(key))
+        node, i = node[key], i + 1
+    if dotted:
+        parts.append(dotted)
+    return ", ".join(parts)
+
+
+def _message(error, data, rel: str) -> str:
+    path = list(error.absolute_path)
+    here = _where(data, path)
+    at = f"{rel}: {here}" if here else rel
+    parent = _where(data, path[:-1]) if path else ""
+    at_parent = f"{rel}: {parent}" if parent else rel
+    key = path[-1] if path else None
+    sub = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "required":
+        missing = error.message.split("'")[1]
+        hint = _property_hint(error, missing)
+        return f"{at}: missing field '{missing}'" + (f" ({hint})" if hint else "")
+    if not path and kind == "type":
+        return f"{rel}: expected a JSON object at the top level"
+    if "x-hint" in sub and kind in ("type", "minItems", "minProperties"):
+        return f"{at_parent}: missing field '{key}' ({sub['x-hint']})"
+    if "x-message" in sub:
+        text = sub["x-message"]
+        if text.startswith("missing"):
+            return f"{at}: {text}"
+        siblings = error.instance if not path else _parent_instance(data, path)
+        return f"{at_parent}: field '{key}' " + text.format(**(siblings or {}))
+    if kind == "type" and isinstance(key, int) and sub.get("type") == "number":
+        # a list of numbers holding something else: name the list
+        prefix = _where_prefix(rel, data, path[:-2])
+        return f"{prefix}field '{path[-2]}' must be a non-empty list of numbers"
+    if kind == "type" and sub.get("type") == "object":
+        return f"{at} is not an object"
+    if kind == "type" and sub.get("type") == "number":
+        return f"{at_parent}: field '{key}' must be a number, got {error.instance!r}"
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in sub["enum"])
+        return f"{at_parent}: field '{key}' is {error.instance!r}, not one of {allowed}"
+    return f"{at}: {error.message}"
+
+
+def _where_prefix(rel: str, data, path: list) -> str:
+    here = _where(data, path)
+    return f"{rel}: {here}: " if here else f"{rel}: "
+
+
+def _parent_instance(data, path: list):
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    return node if isinstance(node, dict) else None
+
+
+def _property_hint(error, name: str) -> str | None:
+    prop = (error.schema.get("properties") or {}).get(name, {})
+    if "x-hint" in prop:
+        return prop["x-hint"]
+    ref = prop.get("$ref", "")
+    target = None
+    if ref.endswith(".schema.json"):
+        target = schema(ref.removesuffix(".schema.json"))
+    elif ref.startswith("#/$defs/"):
+        target = _root_defs(error).get(ref.removeprefix("#/$defs/"))
+    return (target or {}).get("x-hint")
+
+
+def _root_defs(error) -> dict:
+    # The error's schema belongs to one of the files; look the definition up in each.
+    for name in ("peers", "slide", "slide-curves"):
+        defs = schema(name).get("$defs", {})
+        if any(d is error.schema or d == error.schema for d in _walk(schema(name))):
+            return defs
+    return {}
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def check(kind: str, data, rel: str) -> list[str]:
+    """Return every problem of a results document of ``kind`` (empty when it is complete)."""
+    errors = sorted(
+        _validator(kind).iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    out = []
+    for error in errors:
+        message = _message(error, data, rel)
+        if message not in out:
+            out.append(message)
+    return out
 
 
 class BenchmarkResultsError(PortfolioStop):
@@ -60,33 +208,8 @@ class BenchmarkResultsError(PortfolioStop):
         return f"{self.category}: the results file above is not usable; nothing was built."
 
 
-def _missing(mapping, fields, where: str) -> list[str]:
-    return [f"{where}: missing field '{f}'" for f in fields if f not in mapping]
-
-
-def validate_provenance(data: dict, rel: str) -> list[str]:
-    """Return the problems of a results document's ``provenance`` (empty when complete)."""
-    out: list[str] = []
-    prov = data.get("provenance")
-    if not isinstance(prov, dict):
-        return [f"{rel}: missing field 'provenance' (date, CPU, versions, commit, BLAS)"]
-    out += _missing(prov, PROVENANCE_FIELDS, f"{rel}: provenance")
-    for field in PROVENANCE_FIELDS:
-        if field in prov and prov[field] in (None, "", [], {}):
-            out.append(f"{rel}: provenance: field '{field}' is empty")
-    versions = prov.get("versions")
-    if isinstance(versions, dict):
-        out += _missing(versions, VERSION_FIELDS, f"{rel}: provenance.versions")
-    blas = prov.get("blas")
-    if isinstance(blas, list):
-        for i, entry in enumerate(blas):
-            if isinstance(entry, dict):
-                out += _missing(entry, BLAS_FIELDS, f"{rel}: provenance.blas[{i}]")
-    return out
-
-
 def validate_results(data, rel: str) -> list[str]:
-    """Return every problem of a results document (empty when it is complete).
+    """Return every problem of a ``bench_peers.py`` document (empty when it is complete).
 
     Parameters
     ----------
@@ -100,38 +223,35 @@ def validate_results(data, rel: str) -> list[str]:
     list of str
         One message per problem, each naming the file, the place and the field.
     """
-    if not isinstance(data, dict):
-        return [f"{rel}: expected a JSON object at the top level"]
-    out = validate_provenance(data, rel)
-    problems = data.get("problems")
-    if not isinstance(problems, list) or not problems:
-        out.append(f"{rel}: missing field 'problems' (a non-empty list)")
-        return out
-    for i, prob in enumerate(problems):
-        if not isinstance(prob, dict):
-            out.append(f"{rel}: problems[{i}] is not an object")
-            continue
-        where = f"{rel}: problem {prob.get('name', i)!r}"
-        out += _missing(prob, PROBLEM_FIELDS, where)
-        methods = prob.get("methods")
-        if not isinstance(methods, list):
-            continue
-        for j, row in enumerate(methods):
-            if not isinstance(row, dict):
-                out.append(f"{where}: methods[{j}] is not an object")
-                continue
-            at = f"{where}, method {row.get('method', j)!r}"
-            out += _missing(row, METHOD_FIELDS, at)
-            status = row.get("status")
-            if "status" in row and status not in STATUSES:
-                out.append(f"{at}: field 'status' is {status!r}, not one of {', '.join(STATUSES)}")
-            if status == "ok":
-                for field in MEASURED_FIELDS:
-                    value = row.get(field)
-                    if field in row and not is_number(value):
-                        out.append(f"{at}: field '{field}' must be a number, got {value!r}")
-            elif status in STATUSES and not row.get("reason"):
-                out.append(f"{at}: field 'reason' must say why the status is {status!r}")
+    return check("peers", data, rel)
+
+
+def validate_slide_results(data, rel: str) -> list[str]:
+    """Return every problem of a ``bench_slide.py`` document, as :func:`validate_results`."""
+    return check("slide", data, rel)
+
+
+def validate_curves_results(data, rel: str) -> list[str]:
+    """Return every problem of a ``bench_slide_curves.py`` document, as :func:`validate_results`.
+
+    Beyond the schema: the lists of each curve (``train_time``, ``p_at_1``, ``p_at_5``)
+    are equally long.
+    """
+    out = check("slide-curves", data, rel)
+    fields = tuple(schema("slide-curves")["$defs"]["curve"]["required"])
+    laws = data.get("laws") if isinstance(data, dict) else None
+    for law, entry in (laws or {}).items() if isinstance(laws, dict) else ():
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for name, res in (results or {}).items() if isinstance(results, dict) else ():
+            lengths = {
+                len(res[f])
+                for f in fields
+                if isinstance(res, dict) and isinstance(res.get(f), list)
+            }
+            if len(lengths) > 1:
+                out.append(
+                    f"{rel}: laws.{law}.results.{name}: fields {', '.join(fields)} differ in length"
+                )
     return out
 
 
@@ -163,130 +283,6 @@ def load_results(path: Path, rel: str, validate=None) -> dict:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         raise BenchmarkResultsError(f"{count} in {rel}:\n" + "\n".join(problems))
     return data
-
-
-# -- bench_slide.py: one network, several trainers, several ways of predicting ---------------
-
-SLIDE_CONFIG_FIELDS = (
-    "n_features",
-    "n_classes",
-    "hidden_size",
-    "n_train",
-    "n_test",
-    "n_epochs",
-    "batch_size",
-)
-SLIDE_TRAINER_FIELDS = ("epoch_seconds", "epoch_cpu_seconds", "p_at_1", "peak_rss_bytes")
-SLIDE_PREDICTION_FIELDS = ("n_queries", "index", *SLIDE_PREDICTION_WAYS)
-SLIDE_WAY_FIELDS = ("examples_per_s", "p_at_1", "seconds")
-SLIDE_SUMMARY_FIELDS = ("seconds_per_epoch", "fastest_dense", "p_at_1")
-
-
-def _validate_slide_header(data: dict, rel: str) -> list[str]:
-    """Return the problems of a SLIDE document's provenance and ``config`` (the network)."""
-    out = validate_provenance(data, rel)
-    config = data.get("config")
-    if not isinstance(config, dict):
-        out.append(f"{rel}: missing field 'config' (the network and data sizes)")
-    else:
-        out += _missing(config, SLIDE_CONFIG_FIELDS, f"{rel}: config")
-    return out
-
-
-def validate_slide_results(data, rel: str) -> list[str]:
-    """Return every problem of a ``bench_slide.py`` document, as :func:`validate_results`."""
-    if not isinstance(data, dict):
-        return [f"{rel}: expected a JSON object at the top level"]
-    out = _validate_slide_header(data, rel)
-    results = data.get("results")
-    if not isinstance(results, dict) or not results:
-        out.append(f"{rel}: missing field 'results' (an object with a member per trainer)")
-        results = {}
-    for name in ("slide",):
-        if results and name not in results:
-            out.append(f"{rel}: results: missing field '{name}' (the SLIDE trainer)")
-    if results and not {"dense", "torch"} & set(results):
-        out.append(f"{rel}: results: missing field 'dense' or 'torch' (a dense trainer)")
-    for name, res in results.items():
-        at = f"{rel}: results.{name}"
-        if not isinstance(res, dict):
-            out.append(f"{at} is not an object")
-            continue
-        out += _missing(res, SLIDE_TRAINER_FIELDS, at)
-        for field in ("epoch_seconds", "epoch_cpu_seconds", "p_at_1"):
-            value = res.get(field)
-            if field in res and (
-                not isinstance(value, list) or not value or not all(map(is_number, value))
-            ):
-                out.append(f"{at}: field '{field}' must be a non-empty list of numbers")
-        if "peak_rss_bytes" in res and not is_number(res["peak_rss_bytes"]):
-            out.append(f"{at}: field 'peak_rss_bytes' must be a number")
-        pred = res.get("prediction")
-        if name == "slide" and pred is None:
-            out.append(f"{at}: missing field 'prediction'")
-        if not isinstance(pred, dict):
-            continue
-        out += _missing(pred, SLIDE_PREDICTION_FIELDS, f"{at}.prediction")
-        for way in SLIDE_PREDICTION_WAYS:
-            if isinstance(pred.get(way), dict):
-                out += _missing(pred[way], SLIDE_WAY_FIELDS, f"{at}.prediction.{way}")
-                for field in SLIDE_WAY_FIELDS:
-                    if field in pred[way] and not is_number(pred[way][field]):
-                        out.append(f"{at}.prediction.{way}: field '{field}' must be a number")
-    summary = data.get("summary")
-    if not isinstance(summary, dict):
-        out.append(f"{rel}: missing field 'summary'")
-    else:
-        out += _missing(summary, SLIDE_SUMMARY_FIELDS, f"{rel}: summary")
-    return out
-
-
-# -- bench_slide_curves.py: SLIDE for several epochs, on two label laws ------------------------
-
-CURVES_TRAINER_FIELDS = ("train_time", "p_at_1", "p_at_5")
-
-
-def validate_curves_results(data, rel: str) -> list[str]:
-    """Return every problem of a ``bench_slide_curves.py`` document, as :func:`validate_results`."""
-    if not isinstance(data, dict):
-        return [f"{rel}: expected a JSON object at the top level"]
-    out = _validate_slide_header(data, rel)
-    laws = data.get("laws")
-    if not isinstance(laws, dict) or not laws:
-        return [*out, f"{rel}: missing field 'laws' (an object with a member per label law)"]
-    for law, entry in laws.items():
-        at = f"{rel}: laws.{law}"
-        results = entry.get("results") if isinstance(entry, dict) else None
-        if not isinstance(results, dict) or not results:
-            out.append(f"{at}: missing field 'results' (an object with a member per trainer)")
-            continue
-        for name in ("slide", "dense"):
-            if name not in results:
-                out.append(f"{at}.results: missing field '{name}'")
-        for name, res in results.items():
-            where = f"{at}.results.{name}"
-            if not isinstance(res, dict):
-                out.append(f"{where} is not an object")
-                continue
-            out += _missing(res, CURVES_TRAINER_FIELDS, where)
-            lengths = set()
-            for field in CURVES_TRAINER_FIELDS:
-                value = res.get(field)
-                if field in res and (
-                    not isinstance(value, list) or not value or not all(map(is_number, value))
-                ):
-                    out.append(f"{where}: field '{field}' must be a non-empty list of numbers")
-                elif isinstance(value, list):
-                    lengths.add(len(value))
-            if len(lengths) > 1:
-                out.append(f"{where}: fields {', '.join(CURVES_TRAINER_FIELDS)} differ in length")
-            if name != "mode":
-                out += _missing(res, ("ms_per_batch", "mean_active", "peak_rss_bytes"), where)
-        if isinstance(results.get("slide"), dict) and "profile" not in results["slide"]:
-            out.append(f"{at}.results.slide: missing field 'profile'")
-        if not isinstance(entry.get("summary"), dict):
-            out.append(f"{at}: missing field 'summary'")
-    return out
 
 
 #: Every kind of results file, with its validator.

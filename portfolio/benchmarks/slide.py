@@ -16,18 +16,7 @@ from __future__ import annotations
 
 from docutils import nodes
 
-from .charts import (
-    MARKERS,
-    WIDE,
-    Layout,
-    add_legend,
-    chart,
-    new_figure,
-    plain,
-    rc_params,
-    style_axes,
-    svg_text,
-)
+from . import charts
 from .schema import SLIDE_PREDICTION_WAYS
 from .tables import mean, mib, num, provenance_paragraph, table
 
@@ -134,7 +123,7 @@ def _layout(directive, rel: str, data: dict, note: str, tables: list, figure: tu
     container += slide_config_paragraph(data["config"])
     container.extend(tables)
     if "no-charts" not in directive.options:
-        container += chart(directive.env.docname, rel, *figure)
+        container += charts.chart(directive.env.docname, rel, *figure)
     return [container]
 
 
@@ -271,7 +260,7 @@ def render_curves(directive, rel: str, data: dict) -> list[nodes.Node]:
 # -- The charts ------------------------------------------------------------------------------
 
 
-def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
+def slide_chart_svg(data: dict, salt: str, layout: charts.Layout = charts.WIDE) -> str:
     """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
     import matplotlib
     from matplotlib.lines import Line2D
@@ -281,8 +270,8 @@ def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
     names = list(results)
     colors = matplotlib.colormaps["tab10"].colors
     color = {name: colors[i % len(colors)] for i, name in enumerate(names)}
-    with matplotlib.rc_context(rc_params(salt, layout)):
-        fig, (ax_t, ax_m, ax_p) = new_figure(3, layout, 11.5)
+    with matplotlib.rc_context(charts.rc_params(salt, layout)):
+        fig, (ax_t, ax_m, ax_p) = charts.new_figure(3, layout, 11.5)
         sep = "\n" if layout.stacked else " "
         ypos = list(range(len(names)))[::-1]
         per_epoch = [mean(results[n]["epoch_seconds"]) for n in names]
@@ -328,18 +317,18 @@ def slide_chart_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
         ax_p.set_ylabel("P@1 / P@1 of exact scoring")
         ax_p.grid(True, color="#dddddd", linewidth=0.6)
         for ax in (ax_t, ax_p):
-            ax.xaxis.set_major_formatter(FuncFormatter(plain))
+            ax.xaxis.set_major_formatter(FuncFormatter(charts.plain))
             ax.xaxis.set_minor_formatter(NullFormatter())
         for ax in (ax_t, ax_m, ax_p):
-            style_axes(ax)
+            charts.style_axes(ax)
         handles = [
             Line2D([], [], marker="s", color=color[n], linestyle="none", label=n) for n in names
         ] + [
             Line2D([], [], marker=markers[w], color="#444444", linestyle="none", label=label)
             for w, label in SLIDE_WAY_NAMES.items()
         ]
-        add_legend(fig, layout, handles=handles)
-        return svg_text(fig, salt, layout)
+        charts.add_legend(fig, layout, handles=handles)
+        return charts.svg_text(fig, salt, layout)
 
 
 #: The trainers of ``bench_slide_curves.py``, in drawing order, and their legend labels.
@@ -351,7 +340,7 @@ SLIDE_CURVE_TRAINERS = {
 }
 
 
-def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
+def slide_curves_svg(data: dict, salt: str, layout: charts.Layout = charts.WIDE) -> str:
     """Draw a panel per label law: test P@1 against training seconds, a line per trainer.
 
     The ``mode`` result (no training) is a dashed horizontal line.
@@ -361,8 +350,8 @@ def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
 
     laws = list(data["laws"])
     colors = matplotlib.colormaps["tab10"].colors
-    with matplotlib.rc_context(rc_params(salt, layout)):
-        fig, axes = new_figure(len(laws), layout, 4.2 * len(laws) + 1.6)
+    with matplotlib.rc_context(charts.rc_params(salt, layout)):
+        fig, axes = charts.new_figure(len(laws), layout, 4.2 * len(laws) + 1.6)
         for ax, law in zip(axes, laws, strict=True):
             results = data["laws"][law]["results"]
             for i, (name, label) in enumerate(SLIDE_CURVE_TRAINERS.items()):
@@ -372,7 +361,7 @@ def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
                 line = ax.plot(
                     res["train_time"],
                     res["p_at_1"],
-                    marker=MARKERS[i],
+                    marker=charts.MARKERS[i],
                     color=colors[i],
                     linewidth=1.5,
                     markersize=4,
@@ -386,12 +375,12 @@ def slide_curves_svg(data: dict, salt: str, layout: Layout = WIDE) -> str:
                 if ax is axes[0]:
                     mode_line.set_label("most frequent labels")
             ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(FuncFormatter(plain))
+            ax.xaxis.set_major_formatter(FuncFormatter(charts.plain))
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel("training seconds (logarithmic)")
             ax.set_ylabel("test P@1")
             ax.set_title(f"{law} labels")
             ax.grid(True, color="#dddddd", linewidth=0.6)
-            style_axes(ax)
-        add_legend(fig, layout)
-        return svg_text(fig, salt, layout)
+            charts.style_axes(ax)
+        charts.add_legend(fig, layout)
+        return charts.svg_text(fig, salt, layout)
