@@ -406,7 +406,11 @@ def main():
 
 
 def summarise(results) -> dict:
-    """Ratios against the fastest dense trainer, and the issue's targets, met or not."""
+    """Ratios against the fastest dense trainer and the values the claims are judged on.
+
+    The targets themselves are written once, as benchmark claims in
+    ``publications/claims.yaml``; the site judges these values against them.
+    """
     if "slide" not in results:
         return {}
     s = results["slide"]
@@ -421,7 +425,6 @@ def summarise(results) -> dict:
         out["slide_cpu_speedup_per_epoch_vs_fastest_dense"] = np.mean(
             results[fastest]["epoch_cpu_seconds"]
         ) / np.mean(s["epoch_cpu_seconds"])
-        out["target_speedup_10x_met"] = bool(speedup >= 10)
         # Every SLIDE epoch here holds one table fill (the first, then the rehash after
         # 6,400 examples), so each epoch is the steady state of SLIDE's schedule.
         out["slide_speedup_per_epoch_each_epoch"] = [
@@ -433,11 +436,8 @@ def summarise(results) -> dict:
         }
     for m in dense:
         out[f"p_at_1_ratio_slide_vs_{m}"] = s["p_at_1"][-1] / max(results[m]["p_at_1"][-1], 1e-12)
-    if "dense" in results:
-        out["target_p_at_1_095_of_dense_met"] = bool(out["p_at_1_ratio_slide_vs_dense"] >= 0.95)
     if "random" in results:
         out["slide_minus_random_p_at_1"] = s["p_at_1"][-1] - results["random"]["p_at_1"][-1]
-        out["target_beats_random_met"] = bool(out["slide_minus_random_p_at_1"] > 0)
     for variant in ("slide_k4", "slide_fill"):
         if variant not in results:
             continue
@@ -458,10 +458,9 @@ def summarise(results) -> dict:
                 f["p_at_1"][-1] - results["random_fill"]["p_at_1"][-1]
             )
     out["p_at_1"] = {m: r["p_at_1"][-1] for m, r in results.items()}
-    # Peak memory of every trainer's process, and SLIDE's against the 4 GB target.
+    # Peak memory of every trainer's process, and SLIDE's.
     out["peak_rss_mb"] = {m: r["peak_rss_mb"] for m, r in results.items()}
     out["slide_peak_rss_mb"] = s["peak_rss_mb"]
-    out["target_peak_memory_4gb_met"] = bool(s["peak_rss_mb"] <= 4096)
     # Prediction: examples per second and P@1 of each way, per trainer.
     out["prediction"] = {
         m: {
@@ -483,17 +482,6 @@ def summarise(results) -> dict:
         out["slide_predict_examples_per_s"] = p["lsh"]["examples_per_s"]
         out["slide_predict_p_at_1_ratio_vs_exact"] = p["lsh"]["p_at_1_ratio_vs_exact"]
         out["slide_exact_predict_examples_per_s"] = p["exact"]["examples_per_s"]
-        out["target_predict_2000_per_s_at_098_of_exact_met"] = bool(
-            p["lsh"]["examples_per_s"] >= 2000 and p["lsh"]["p_at_1_ratio_vs_exact"] >= 0.98
-        )
-        out["target_predict_met_with_prior"] = bool(
-            p["lsh_prior"]["examples_per_s"] >= 2000
-            and p["lsh_prior"]["p_at_1_ratio_vs_exact"] >= 0.98
-        )
-        out["target_predict_met_by_prior_alone"] = bool(
-            p["prior"]["examples_per_s"] >= 2000 and p["prior"]["p_at_1_ratio_vs_exact"] >= 0.98
-        )
-        out["target_predict_met_by_exact_scoring"] = bool(p["exact"]["examples_per_s"] >= 2000)
     return out
 
 

@@ -383,27 +383,48 @@ def test_where_that_matches_nothing_fails_the_build(tmp_path):
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("train_s < 1", "expected 'field <= number'"), ("speed <= 2", "got 'speed <= 2'")],
-)
-def test_malformed_targets_are_refused_with_the_item(text, message):
-    from portfolio.benchmarks import parse_targets
+def test_compare_parses_method_and_reference():
+    from portfolio.benchmarks import parse_compare
 
-    with pytest.raises(ValueError, match=message):
-        parse_targets(text)
-
-
-def test_targets_parse_into_field_operator_value():
-    from portfolio.benchmarks import parse_compare, parse_targets
-
-    assert parse_targets("train_s <= 1, p_at_1>=0.9") == [
-        ("train_s", "<=", 1.0),
-        ("p_at_1", ">=", 0.9),
-    ]
     assert parse_compare(" mach-R4-B256 / omikuji ") == ("mach-R4-B256", "omikuji")
     with pytest.raises(ValueError, match="expected 'method / reference'"):
         parse_compare("mach-R4-B256")
+
+
+def test_ratio_targets_come_from_the_claims_turned_to_method_over_reference(tmp_path):
+    from portfolio.benchmarks.targets import ratio_targets
+    from portfolio.claims import load_benchmark_claims
+
+    src = copy_root("bench-good", tmp_path)
+    claims = [c for c, _ in load_benchmark_claims(src / "claims.yaml", src)]
+    got = ratio_targets(claims, "mach-R4-B256", "omikuji", "results.json")
+    # omikuji / mach >= 2 becomes mach / omikuji <= 0.5; the others stand as written.
+    assert got == [("train_s", "<=", 1.0), ("model_bytes", "<=", 0.5), ("p_at_1", ">=", 0.9)]
+    assert ratio_targets(claims, "mach-R4-B256", "napkinxc-plt", "results.json") == []
+
+
+def test_claims_that_give_one_ratio_two_targets_fail_the_build(tmp_path):
+    src = copy_root("bench-good", tmp_path)
+    text = (src / "claims.yaml").read_text()
+    extra = text[text.index("  - id: train-time") : text.index("  - id: model-size")]
+    extra = extra.replace("train-time", "train-time-again").replace(
+        "[name=K=1,000]", "[name=K=10,000]"
+    )
+    (src / "claims.yaml").write_text(text + extra.replace('"<= 1"', '"<= 2"'))
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    assert "results.json: the claims give train_s two targets for mach-R4-B256 / omikuji" in log
+
+
+def test_without_claims_the_comparison_has_no_targets(tmp_path):
+    src = copy_root("bench-good", tmp_path)
+    (src / "claims.yaml").unlink()
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    soup = BeautifulSoup((tmp_path / "html" / "index.html").read_text(), "html.parser")
+    table = soup.select_one("table.portfolio-bench-compare")
+    assert "targets" not in table.caption.get_text() and len(table.select("th")) == 7
 
 
 # -- the SLIDE results (benchmark-results of kind slide) ----------------------------------------
@@ -452,6 +473,32 @@ def test_slide_results_render_provenance_config_and_a_row_per_trainer(slide_site
     row = next(r for r in rows if r[:2] == ["slide", "LSH candidates"])
     assert row[2] == f"{lsh['examples_per_s']:,.0f}"
     assert row[4] == f"{lsh['p_at_1'] / exact['p_at_1']:.3f}"
+
+
+def test_slide_chart_target_lines_come_from_the_claims(tmp_path, slide_site):
+    soup, _, _ = slide_site
+    alt = soup.select_one("figure.portfolio-bench-figure img")["alt"]
+    assert "with the 4 GiB target" in alt and "with the 2,000 per second and 0.98 targets" in alt
+    src = copy_root("bench-slide", tmp_path)
+    text = (src / "claims.yaml").read_text()
+    (src / "claims.yaml").write_text(text.replace('"<= 4096"', '"<= 2048"'))
+    proc = build(src, tmp_path / "html")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = BeautifulSoup((tmp_path / "html" / "index.html").read_text(), "html.parser")
+    figure = page.select_one("figure.portfolio-bench-figure")
+    assert "with the 2 GiB target" in figure.img["alt"]
+    assert all(
+        "2 GiB target" in svg.get_text(" ") for svg in _drawings(figure, tmp_path / "html").values()
+    )
+    (src / "claims.yaml").unlink()  # no claims file: no target lines
+    proc = build(src, tmp_path / "bare")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = BeautifulSoup((tmp_path / "bare" / "index.html").read_text(), "html.parser")
+    figure = page.select_one("figure.portfolio-bench-figure")
+    assert "target" not in figure.img["alt"]
+    assert all(
+        "target" not in svg.get_text(" ") for svg in _drawings(figure, tmp_path / "bare").values()
+    )
 
 
 def test_slide_results_chart_has_alt_text_caption_and_unique_ids(slide_site):
@@ -508,6 +555,8 @@ def test_each_missing_slide_field_is_named(slide_results, path, message):
 )
 def test_slide_results_missing_a_field_or_provenance_fail_the_build(tmp_path, path, message):
     src = copy_root("bench-slide", tmp_path)
+    # The directive's own check: with the claims file, its loader refuses the file first.
+    (src / "claims.yaml").unlink()
     data = json.loads((src / "results.json").read_text())
     node = data
     for key in path[:-1]:

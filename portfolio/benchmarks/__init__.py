@@ -28,7 +28,7 @@ from sphinx.application import Sphinx
 from .charts import CSS as CHART_CSS
 from .charts import setup as setup_charts
 from .directive import BenchmarkResultsDirective
-from .peers import chart_svg, comparison_table, parse_compare, parse_targets, parse_where
+from .peers import chart_svg, comparison_table, parse_compare, parse_where
 from .schema import (
     KINDS,
     METHOD_FIELDS,
@@ -51,7 +51,6 @@ __all__ = [
     "comparison_table",
     "load_results",
     "parse_compare",
-    "parse_targets",
     "parse_where",
     "validate_curves_results",
     "validate_results",

@@ -35,7 +35,7 @@ LAYOUTS = {
     "slide-curves": slide.render_curves,
 }
 #: Options only the ``peers`` layout understands.
-PEERS_OPTIONS = ("compare", "targets", "where")
+PEERS_OPTIONS = ("compare", "where")
 
 
 def stop_on_bad_results(directive: SphinxDirective, error: BenchmarkResultsError) -> None:
@@ -54,11 +54,9 @@ class BenchmarkResultsDirective(SphinxDirective):
     ``:no-charts:``
         Leave the charts out.
     ``:compare: method / reference``
-        (``peers`` results) Add a table of ratios (method / reference) per problem.
-    ``:targets: field <= x, field >= y``
-        With ``:compare:``, say per problem whether each ratio target holds;
-        fields: ``train_s``, ``predict_ms_per_1k``, ``model_bytes``,
-        ``peak_rss_bytes``, ``p_at_1``, ``p_at_5``.
+        (``peers`` results) Add a table of ratios (method / reference) per problem,
+        judged against the benchmark claims of the claims file that compare the two
+        methods in this file (:mod:`portfolio.benchmarks.targets`).
     ``:where: field=value``
         (``peers`` results) Show only the problems whose ``field`` is ``value``
         (e.g. ``law=topical``), so that the charts draw one point per K.
@@ -68,7 +66,6 @@ class BenchmarkResultsDirective(SphinxDirective):
     option_spec = {
         "no-charts": lambda arg: True,
         "compare": peers.parse_compare,
-        "targets": peers.parse_targets,
         "where": peers.parse_where,
     }
 

@@ -9,10 +9,10 @@ number of labels K, logarithmic axes, a line per method).
 from __future__ import annotations
 
 import math
-import re
 
 from docutils import nodes
 
+from ..claims.evaluate import OPS, SYMBOLS
 from .charts import (
     MARKERS,
     WIDE,
@@ -27,6 +27,7 @@ from .charts import (
 )
 from .schema import BenchmarkResultsError, is_number
 from .tables import mib, num, provenance_paragraph, table
+from .targets import claims_for, ratio_targets
 
 NOTE = "These are committed benchmark results: the peer libraries do not run while the site builds."
 
@@ -189,8 +190,6 @@ RATIO_FIELDS = (
     ("p_at_1", "P@1"),
     ("p_at_5", "P@5"),
 )
-_OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
-_SHOW = {"<=": "≤", ">=": "≥"}
 
 
 def parse_compare(text: str) -> tuple[str, str]:
@@ -209,21 +208,6 @@ def parse_where(text: str) -> tuple[str, str]:
     return field.strip(), value.strip()
 
 
-def parse_targets(text: str) -> list[tuple[str, str, float]]:
-    """Split ``"train_s <= 1, p_at_1 >= 0.9"`` into ``[("train_s", "<=", 1.0), ...]``."""
-    fields = dict(RATIO_FIELDS)
-    out = []
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        match = re.fullmatch(r"(\w+)\s*(<=|>=)\s*([0-9.]+)", item)
-        if not match or match.group(1) not in fields:
-            raise ValueError(
-                f"expected 'field <= number' or 'field >= number' with field one of "
-                f"{', '.join(fields)}, got {item!r}"
-            )
-        out.append((match.group(1), match.group(2), float(match.group(3))))
-    return out
-
-
 def comparison_table(problems, method: str, reference: str, targets) -> nodes.table:
     """Build a table of ``method / reference`` ratios per problem, and which targets hold."""
     labels = dict(RATIO_FIELDS)
@@ -232,7 +216,9 @@ def comparison_table(problems, method: str, reference: str, targets) -> nodes.ta
         head.append("targets")
     title = f"{method} relative to {reference}: each ratio is {method} / {reference}"
     if targets:
-        title += "; targets: " + ", ".join(f"{labels[f]} {_SHOW[op]} {v:g}" for f, op, v in targets)
+        title += "; targets: " + ", ".join(
+            f"{labels[f]} {SYMBOLS[op]} {v:.3g}" for f, op, v in targets
+        )
     body = []
     for prob in problems:
         rows = {r["method"]: r for r in prob["methods"]}
@@ -253,7 +239,8 @@ def comparison_table(problems, method: str, reference: str, targets) -> nodes.ta
         cells += [f"{ratios[f]:.2f}×" for f, _ in RATIO_FIELDS]
         if targets:
             verdicts = [
-                f"{labels[f]} {_SHOW[op]} {v:g}: {'holds' if _OPS[op](ratios[f], v) else 'fails'}"
+                f"{labels[f]} {SYMBOLS[op]} {v:.3g}: "
+                + ("holds" if OPS[op](ratios[f], v) else "fails")
                 for f, op, v in targets
             ]
             cells.append("; ".join(verdicts))
@@ -291,10 +278,15 @@ def render(directive, rel: str, data: dict) -> list[nodes.Node]:
                     f"{rel}: :compare: names method {name!r}, which the file does not "
                     f"have (it has {', '.join(sorted(known))})"
                 )
-        targets = options.get("targets", [])
+        targets = ratio_targets(claims_for(directive.env, rel), method, reference, rel)
+        unknown = [f for f, _, _ in targets if f not in dict(RATIO_FIELDS)]
+        if unknown:
+            raise BenchmarkResultsError(
+                f"{rel}: the claims set a target on {unknown[0]!r}, which the comparison of "
+                f"{method} / {reference} does not show (it shows "
+                f"{', '.join(f for f, _ in RATIO_FIELDS)})"
+            )
         container += comparison_table(data["problems"], method, reference, targets)
-    elif "targets" in options:
-        raise directive.error(":targets: needs :compare: (which method against which)")
     if "no-charts" not in options:
         container.extend(charts(data["problems"], rel, directive.env.docname))
     return [container]

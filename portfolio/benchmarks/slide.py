@@ -19,6 +19,7 @@ from docutils import nodes
 from . import charts
 from .schema import SLIDE_PREDICTION_WAYS
 from .tables import mean, mib, num, provenance_paragraph, table
+from .targets import claims_for, value_target
 
 #: The ways a trained SLIDE network predicts, and their legend labels.
 SLIDE_WAY_NAMES = {
@@ -130,13 +131,23 @@ def _layout(directive, rel: str, data: dict, note: str, tables: list, figure: tu
 def render_slide(directive, rel: str, data: dict) -> list[nodes.Node]:
     """Lay out a ``slide`` file: provenance, network, training and prediction tables, chart."""
     names = ", ".join(data["results"])
+    targets = slide_targets(claims_for(directive.env, rel))
+    memory = (
+        f", with the {targets['memory_mib'] / 1024:g} GiB target" if "memory_mib" in targets else ""
+    )
+    lines = [f"{targets['throughput']:,.0f} per second"] if "throughput" in targets else []
+    lines += [f"{targets['accuracy']:g}"] if "accuracy" in targets else []
     alt = (
         "Three charts. First: seconds per training epoch of each trainer "
         f"({names}) on a logarithmic axis. Second: peak resident memory of each "
-        "trainer's process, with the 4 GiB target. Third: prediction throughput "
+        f"trainer's process{memory}. Third: prediction throughput "
         "(examples per second, logarithmic) against P@1 relative to exact scoring, "
-        "one marker per trainer and way of predicting, with the 2,000 per second and "
-        "0.98 targets."
+        "one marker per trainer and way of predicting"
+        + (
+            f", with the {' and '.join(lines)} target{'s' if len(lines) > 1 else ''}."
+            if lines
+            else "."
+        )
     )
     caption = (
         "Training time per epoch (first panel, logarithmic axis), peak memory (second) "
@@ -145,8 +156,26 @@ def render_slide(directive, rel: str, data: dict) -> list[nodes.Node]:
         "results."
     )
     tables = [slide_training_table(data), slide_prediction_table(data)]
-    draw = lambda salt, layout: slide_chart_svg(data, salt, layout)  # noqa: E731
+    draw = lambda salt, layout: slide_chart_svg(data, salt, layout, targets)  # noqa: E731
     return _layout(directive, rel, data, SLIDE_NOTE, tables, ("slide", draw, alt, caption))
+
+
+#: Where the SLIDE chart's target lines come from: the claims whose value is at these places.
+SLIDE_TARGETS = {
+    "memory_mib": r"results\.slide\.peak_rss_mb",
+    "throughput": r"summary\.prediction\.\w+\.lsh\.examples_per_s",
+    "accuracy": r"summary\.prediction\.\w+\.lsh\.p_at_1_ratio_vs_exact",
+}
+
+
+def slide_targets(claims) -> dict[str, float]:
+    """Return the SLIDE chart's target lines, from the claims file (none without claims)."""
+    out = {}
+    for name, place in SLIDE_TARGETS.items():
+        found = value_target(claims, place)
+        if found is not None:
+            out[name] = found[1]
+    return out
 
 
 CURVES_PROFILE_PHASES = {
@@ -260,8 +289,14 @@ def render_curves(directive, rel: str, data: dict) -> list[nodes.Node]:
 # -- The charts ------------------------------------------------------------------------------
 
 
-def slide_chart_svg(data: dict, salt: str, layout: charts.Layout = charts.WIDE) -> str:
-    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off."""
+def slide_chart_svg(
+    data: dict, salt: str, layout: charts.Layout = charts.WIDE, targets: dict | None = None
+) -> str:
+    """Three panels: seconds per epoch, peak memory (both per trainer), prediction trade-off.
+
+    ``targets`` (:func:`slide_targets`) places the dashed and dotted target lines.
+    """
+    targets = targets or {}
     import matplotlib
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -283,12 +318,15 @@ def slide_chart_svg(data: dict, salt: str, layout: charts.Layout = charts.WIDE) 
         ax_t.set_xscale("log")
         ax_t.set_xlim(low, max(per_epoch) * 2)
         ax_t.set_xlabel(f"seconds per epoch{sep}(logarithmic)")
-        # Memory: bars on a linear axis, with the 4 GiB target.
+        # Memory: bars on a linear axis, with the memory target.
         ax_m.barh(ypos, peak, color=[color[n] for n in names])
-        ax_m.axvline(4096, color="black", linestyle="--", linewidth=1)
-        ax_m.text(4096 * 0.98, ypos[0] + 0.55, "4 GiB target", ha="right", va="bottom")
+        limit = targets.get("memory_mib")
+        if limit is not None:
+            ax_m.axvline(limit, color="black", linestyle="--", linewidth=1)
+            label = f"{limit / 1024:g} GiB target"
+            ax_m.text(limit * 0.98, ypos[0] + 0.55, label, ha="right", va="bottom")
         ax_m.set_ylim(-0.6, ypos[0] + 1.5)
-        ax_m.set_xlim(0, max(max(peak), 4096) * 1.1)
+        ax_m.set_xlim(0, max(max(peak), limit or 0) * 1.1)
         ax_m.set_xlabel("peak resident memory (MiB)")
         for ax in (ax_t, ax_m):
             ax.set_yticks(ypos, names)
@@ -311,8 +349,10 @@ def slide_chart_svg(data: dict, salt: str, layout: charts.Layout = charts.WIDE) 
                     alpha=0.85,
                 )
         ax_p.set_xscale("log")
-        ax_p.axvline(2000, color="black", linestyle="--", linewidth=1)
-        ax_p.axhline(0.98, color="black", linestyle=":", linewidth=1)
+        if "throughput" in targets:
+            ax_p.axvline(targets["throughput"], color="black", linestyle="--", linewidth=1)
+        if "accuracy" in targets:
+            ax_p.axhline(targets["accuracy"], color="black", linestyle=":", linewidth=1)
         ax_p.set_xlabel(f"prediction, examples per second{sep}(logarithmic)")
         ax_p.set_ylabel("P@1 / P@1 of exact scoring")
         ax_p.grid(True, color="#dddddd", linewidth=0.6)
