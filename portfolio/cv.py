@@ -43,6 +43,26 @@ def named_link(item: NamedLink) -> nodes.Node:
     return render.text(item.name)
 
 
+def _entries(profile, name: str):
+    """Each entry of one CV section as ``(parts, when)``: the title in bold, then details."""
+    if name == "education":
+        for edu in profile.education:
+            yield (
+                (_bold(edu.degree), named_link(edu.institution)),
+                date_range(edu.start, edu.end, ongoing=True),
+            )
+    elif name == "experience":
+        for job in profile.experience:
+            org = f"{job.unit} ({job.organisation})" if job.unit else job.organisation
+            yield (_bold(job.role), org, job.place), date_range(job.start, job.end, ongoing=True)
+    elif name in ("awards", "service"):
+        for entry in profile.awards if name == "awards" else profile.service:
+            title, detail = (
+                (entry.name, entry.by) if name == "awards" else (entry.role, entry.detail)
+            )
+            yield (_bold(title), detail), date_range(entry.start, entry.end, ongoing=False)
+
+
 def _line(*parts: nodes.Node | str | None, when: str = "") -> nodes.list_item:
     para = nodes.paragraph()
     first = True
@@ -83,45 +103,7 @@ def render_section(name: str, profile: Profile) -> list[nodes.Node]:
         para += render.text(f"As of {when}: the biography and the lists on this site describe ")
         para += render.text(f"{profile.name}'s work up to then.")
         return [render.exact(para)]
-    items: list[nodes.list_item] = []
-    if name == "education":
-        for edu in profile.education:
-            items.append(
-                _line(
-                    _bold(edu.degree),
-                    named_link(edu.institution),
-                    when=date_range(edu.start, edu.end, ongoing=True),
-                )
-            )
-    elif name == "experience":
-        for job in profile.experience:
-            org = f"{job.unit} ({job.organisation})" if job.unit else job.organisation
-            items.append(
-                _line(
-                    _bold(job.role),
-                    org,
-                    job.place,
-                    when=date_range(job.start, job.end, ongoing=True),
-                )
-            )
-    elif name == "awards":
-        for award in profile.awards:
-            items.append(
-                _line(
-                    _bold(award.name),
-                    award.by,
-                    when=date_range(award.start, award.end, ongoing=False),
-                )
-            )
-    elif name == "service":
-        for service in profile.service:
-            items.append(
-                _line(
-                    _bold(service.role),
-                    service.detail,
-                    when=date_range(service.start, service.end, ongoing=False),
-                )
-            )
+    items = [_line(*parts, when=when) for parts, when in _entries(profile, name)]
     lst = render.exact(nodes.bullet_list(classes=["portfolio-cv", f"portfolio-cv-{name}"]))
     lst.extend(items)
     return [lst]

@@ -139,6 +139,9 @@ class _Strict(BaseModel):
 
 # -- Publications (one BibTeX entry each) ---------------------------------------------------
 
+#: Where and how a work was published: BibTeX fields that hold prose.
+_IMPRINT = ("publisher", "address", "organization", "series", "howpublished", "note")
+
 #: BibTeX fields that may appear in the copyable BibTeX; everything else is site-only.
 BIBTEX_FIELDS = (
     "title",
@@ -151,12 +154,7 @@ BIBTEX_FIELDS = (
     "volume",
     "number",
     "pages",
-    "publisher",
-    "address",
-    "organization",
-    "series",
-    "howpublished",
-    "note",
+    *_IMPRINT,
     "doi",
     "url",
     "eprint",
@@ -197,12 +195,7 @@ PUBLICATION_TEXT_FIELDS = (
     "booktitle",
     "journal",
     "venue",
-    "publisher",
-    "address",
-    "organization",
-    "series",
-    "howpublished",
-    "note",
+    *_IMPRINT,
     "status",
     "nodemo",
 )
@@ -425,22 +418,25 @@ class Position(_Strict):
     end: Date | None = None
 
 
-class Award(_Strict):
+class _Dated(_Strict):
+    """An entry dated only where the source gives a date."""
+
+    start: Date | None = None
+    end: Date | None = None
+
+
+class Award(_Dated):
     """A scholarship or award; dates only where the source gives them."""
 
     name: Text
     by: Text | None = None
-    start: Date | None = None
-    end: Date | None = None
 
 
-class Service(_Strict):
+class Service(_Dated):
     """Reviewing and mentoring."""
 
     role: Text
     detail: Text
-    start: Date | None = None
-    end: Date | None = None
 
 
 class Profile(_Strict):
