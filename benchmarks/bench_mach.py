@@ -12,7 +12,8 @@ Usage::
     .venv/bin/python benchmarks/bench_mach.py            # full run, minutes
     .venv/bin/python benchmarks/bench_mach.py --quick    # smoke run, seconds
 
-Not a test: nothing here asserts; targets are reported as met or not.
+Not a test: nothing here asserts. The targets are benchmark claims in
+``publications/claims.yaml``, which the site judges these values against.
 """
 
 from __future__ import annotations
@@ -109,12 +110,6 @@ def part_versus_baseline(cfg, seed):
         "predict_time_mach_over_baseline": m["predict_s_per_1000_queries"]
         / b["predict_s_per_1000_queries"],
     }
-    targets = {
-        "p_at_1_ratio_at_least_0.9": ratios["p_at_1_mach_over_baseline"] >= 0.9,
-        "params_ratio_at_least_20": ratios["params_baseline_over_mach"] >= 20,
-        "train_time_ratio_at_least_5_single_job": ratios["train_time_baseline_over_mach_1_job"]
-        >= 5,
-    }
     return {
         "n_classes": K,
         "n_features": d,
@@ -126,7 +121,6 @@ def part_versus_baseline(cfg, seed):
         "n_epochs": cfg["n_epochs"],
         "results": rows,
         "ratios": ratios,
-        "targets_met": targets,
     }
 
 
@@ -161,10 +155,6 @@ def part_million(cfg, seed):
         "model_bytes": model_nbytes(mach),
         "baseline_model_bytes_computed": 4 * (d * K + K),
         **ev,
-        "targets_met": {
-            "train_under_10_minutes": fit_s < 600,
-            "peak_under_4_GB": max(mem_all.peak, peak_fit) < 4e9,
-        },
     }
 
 
