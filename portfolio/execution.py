@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
 
-from .notebooks import NotebookRecord, depends_on_notebooks, records
+from .notebooks import NotebookRecord, records
+from .placeholders import NotebookPlaceholder, add_placeholder_directive
 from .render import link, megabytes, table
 
 logger = logging.getLogger(__name__)
@@ -169,15 +169,10 @@ class execution_report(nodes.General, nodes.Element):  # noqa: N801 (docutils no
     """Placeholder for the execution report, filled in when the page is written."""
 
 
-class ExecutionReportDirective(SphinxDirective):
+class ExecutionReportDirective(NotebookPlaceholder):
     """``{execution-report}``: every notebook's run time, memory and status."""
 
-    has_content = False
-
-    def run(self) -> list[nodes.Node]:
-        """Return the placeholder, filled in when the page is written."""
-        depends_on_notebooks(self.env, self.env.docname)
-        return [execution_report()]
+    placeholder = execution_report
 
 
 def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -235,10 +230,8 @@ def render_report(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 def setup(app: Sphinx) -> dict:
     """Register budgets, provenance and the execution report."""
     app.setup_extension("portfolio.notebooks")
-    app.add_node(execution_report)
-    app.add_directive("execution-report", ExecutionReportDirective)
+    add_placeholder_directive(app, "execution-report", ExecutionReportDirective, render_report)
     app.connect("env-check-consistency", check_budgets)
     app.connect("build-finished", fail_over_budget)
     app.connect("portfolio-notebook-read", decorate_notebook)
-    app.connect("doctree-resolved", render_report)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 from sphinx_design.shared import create_component
 
 from .claims import paper_titles
 from .execution import run_date, seconds
 from .launch import demo_notebooks
-from .notebooks import NotebookRecord, depends_on_notebooks, records
+from .notebooks import NotebookRecord, records
+from .placeholders import NotebookPlaceholder, add_placeholder_directive
 from .render import link, megabytes
 
 
@@ -25,15 +25,10 @@ class notebook_gallery(nodes.General, nodes.Element):  # noqa: N801 (docutils no
     """Placeholder for the gallery, filled in when the page is written."""
 
 
-class NotebookGalleryDirective(SphinxDirective):
+class NotebookGalleryDirective(NotebookPlaceholder):
     """``{notebook-gallery}``: a card per notebook."""
 
-    has_content = False
-
-    def run(self) -> list[nodes.Node]:
-        """Return the placeholder, filled in when the page is written."""
-        depends_on_notebooks(self.env, self.env.docname)
-        return [notebook_gallery()]
+    placeholder = notebook_gallery
 
 
 def summary(text: str, limit: int = 160) -> str:
@@ -127,7 +122,5 @@ def setup(app: Sphinx) -> dict:
     """Register the gallery directive."""
     app.setup_extension("portfolio.notebooks")
     app.setup_extension("sphinx_design")
-    app.add_node(notebook_gallery)
-    app.add_directive("notebook-gallery", NotebookGalleryDirective)
-    app.connect("doctree-resolved", render)
+    add_placeholder_directive(app, "notebook-gallery", NotebookGalleryDirective, render)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -455,31 +455,6 @@ def merge(app: Sphinx, env, docnames, other) -> None:
             mine[docname] = record
 
 
-#: Pages whose content is derived from notebook records; they are re-read on every build,
-#: so a notebook that changed (or was added or removed) shows on them at once.
-def _dependent_docs(env) -> set[str]:
-    if not hasattr(env, "portfolio_dependent_docs"):
-        env.portfolio_dependent_docs = set()
-    return env.portfolio_dependent_docs
-
-
-def depends_on_notebooks(env, docname: str) -> None:
-    """Mark a page as showing data from every notebook (re-read each build)."""
-    _dependent_docs(env).add(docname)
-
-
-def outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
-    return sorted(d for d in _dependent_docs(env) if d in env.found_docs and d not in changed)
-
-
-def purge_dependent(app: Sphinx, env, docname: str) -> None:
-    _dependent_docs(env).discard(docname)
-
-
-def merge_dependent(app: Sphinx, env, docnames, other) -> None:
-    _dependent_docs(env).update(_dependent_docs(other))
-
-
 def setup(app: Sphinx) -> dict:
     """Register the settings, the probe and the record collector."""
     app.setup_extension("portfolio.config")
@@ -490,8 +465,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", collect, priority=600)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
-    app.connect("env-purge-doc", purge_dependent)
-    app.connect("env-merge-info", merge_dependent)
-    app.connect("env-get-outdated", outdated)
     app.connect("env-updated", report_failures)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

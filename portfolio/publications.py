@@ -36,6 +36,19 @@ logger = logging.getLogger(__name__)
 # -- Rendering ------------------------------------------
 
 
+def warn_unknown_key(markup: SphinxDirective | SphinxRole, name: str, key: str) -> None:
+    """Warn, at the directive or role ``name``, that ``key`` is not in the BibTeX file."""
+    logger.warning(
+        "%s: no publication with key %r in %s",
+        name,
+        key,
+        markup.config.portfolio_bibfile,
+        location=markup.get_location(),
+        type="portfolio",
+        subtype="paper_key",
+    )
+
+
 def authors_paragraph(pub: Publication, owner_names: list[str]) -> nodes.paragraph:
     """Render the author list in order, the owner's name in bold."""
     para = nodes.paragraph(classes=["portfolio-authors"])
@@ -166,14 +179,7 @@ class PaperHeaderDirective(SphinxDirective):
         key = self.arguments[0] if self.arguments else self.env.docname.rsplit("/", 1)[-1]
         pub = data.publications.get(key)
         if pub is None:
-            logger.warning(
-                "paper-header: no publication with key %r in %s",
-                key,
-                self.config.portfolio_bibfile,
-                location=self.get_location(),
-                type="portfolio",
-                subtype="paper_key",
-            )
+            warn_unknown_key(self, "paper-header", key)
             return []
         self.env.portfolio_paper_docs[self.env.docname] = key
         owner = list(self.config.portfolio_owner_names)
@@ -235,14 +241,7 @@ class PaperRole(SphinxRole):
         key = self.text.strip()
         pub = get_data(self.env).publications.get(key)
         if pub is None:
-            logger.warning(
-                "paper: no publication with key %r in %s",
-                key,
-                self.config.portfolio_bibfile,
-                location=self.get_location(),
-                type="portfolio",
-                subtype="paper_key",
-            )
+            warn_unknown_key(self, "paper", key)
             return [nodes.literal(self.rawtext, key)], []
         title = render.exact(nodes.emphasis(pub.title, pub.title))
         return [render.paper_ref("", "", title, key=key)], []

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from sphinx.application import Sphinx
 
+from ..placeholders import add_placeholder_directive
 from .build import (
     ClaimsFileError,
     benchmark_claims_of,
@@ -67,7 +68,7 @@ from .loading import (
     load_file,
     read_value,
 )
-from .render import ClaimsTableDirective, claims_table, render, status_badge
+from .render import ClaimsTableDirective, render, status_badge
 from .schema import (
     BASIS_TEXT,
     MIN_MARGIN,
@@ -120,11 +121,9 @@ def setup(app: Sphinx) -> dict:
     """Register the claims file, the table and the per-paper rows and badges."""
     app.setup_extension("portfolio.notebooks")
     app.setup_extension("portfolio.launch")
-    app.add_node(claims_table)
-    app.add_directive("claims-table", ClaimsTableDirective)
+    add_placeholder_directive(app, "claims-table", ClaimsTableDirective, render, priority=600)
     app.connect("builder-inited", load)
     app.connect("env-check-consistency", check)
     app.connect("env-check-consistency", check_benchmark_papers)
     app.connect("doctree-read", note_dependency)
-    app.connect("doctree-resolved", render, priority=600)
     return {"version": "0.1.0", "parallel_read_safe": True, "parallel_write_safe": True}

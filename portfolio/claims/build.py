@@ -17,7 +17,8 @@ from sphinx.util import logging
 
 from ..data import loaded
 from ..errors import PortfolioStop, Problem, stop_build
-from ..notebooks import depends_on_notebooks, records
+from ..notebooks import records
+from ..placeholders import depends_on_notebooks
 from .evaluate import Verdict, evaluate_benchmark, notebook_status, timing_problem, verdicts
 from .loading import SUBTYPE, BenchmarkValue, ClaimsError, load_file, section_lines
 from .schema import COMPARISON, BenchmarkClaim, Claim

@@ -18,9 +18,9 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 
-from ..notebooks import depends_on_notebooks, records
+from ..notebooks import records
+from ..placeholders import NotebookPlaceholder
 from ..render import link, table
 from .build import (
     benchmark_claims_of,
@@ -39,24 +39,20 @@ class claims_table(nodes.General, nodes.Element):  # noqa: N801 (docutils node n
     """Placeholder for a claims table (attribute ``paper``: one paper's rows, or all)."""
 
 
-class ClaimsTableDirective(SphinxDirective):
+class ClaimsTableDirective(NotebookPlaceholder):
     """``{claims-table}``: the reproducibility table, optionally for one paper (``:paper: KEY``)."""
 
     option_spec = {"paper": directives.unchanged, "benchmarks": directives.flag}
+    placeholder = claims_table
 
-    def run(self) -> list[nodes.Node]:
-        """Return the placeholder, filled in when the page is written."""
-        depends_on_notebooks(self.env, self.env.docname)
+    def attributes(self) -> dict:
+        """Check the options; the table also depends on the claims and the results files."""
         self.env.note_dependency(str(Path(self.env.srcdir, self.config.portfolio_claims_file)))
         for claim, _ in benchmark_claims_of(self.env.app):
             self.env.note_dependency(str(Path(self.env.srcdir, claim.results)))
         if "benchmarks" in self.options and not self.options.get("paper"):
             raise self.error(":benchmarks: needs :paper: (whose benchmark rows)")
-        return [
-            claims_table(
-                paper=self.options.get("paper", ""), benchmarks="benchmarks" in self.options
-            )
-        ]
+        return {"paper": self.options.get("paper", ""), "benchmarks": "benchmarks" in self.options}
 
 
 #: Badge colour of every status (sphinx-design's names), the same in tables and badges.
