@@ -586,7 +586,9 @@ def dense_adam(W, M, V, G, *, lr, beta1, beta2, eps, step):
         G.reshape(-1),
         *_adam_scalars(lr, beta1, beta2, eps, step),
     )
-    if _parallel():
+    # A small array costs less in one thread than waking the others (an output row set,
+    # a bias): parallel only from a few work items up.
+    if _parallel() and W.size >= 4 * _SPAN:
         _dense_adam_parallel(*args)
     else:
         _adam_span(0, W.size, *args)

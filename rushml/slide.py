@@ -37,6 +37,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from rushml import _slide_batch as _batch
 from rushml import _slide_kernels as _k
 from rushml._labels import is_label_sets, label_sets
 from rushml.lsh import LSHTables
@@ -144,6 +145,15 @@ class SlideClassifier:
         without them a sampled softmax mostly pushes a head class up and the
         network drifts to predicting it for most inputs. Ignored by
         ``"dense"``, where every neuron is active.
+    active_set : {"example", "batch"}, default="example"
+        For ``"lsh"`` and ``"random"``: ``"example"`` gives every example its own
+        active set (SLIDE); ``"batch"`` gives the whole batch one set, scored as a
+        dense block by BLAS (:mod:`rushml._slide_batch`): the batch's labels, then
+        the hits retrieved for the most examples (each example offers its best
+        ``2 * max_active / batch_size``), up to ``max_active`` in all, then random
+        neurons up to ``min_active``; with ``"random"``, the labels and
+        ``n_sampled`` random neurons. Every example computes every neuron of the
+        set, and Adam touches the set's rows only. ``batch_negatives`` is implied.
     batch_size : int, default=128
         Examples per Adam step (SLIDE: 128).
     learning_rate : float, default=3e-3
@@ -247,6 +257,7 @@ class SlideClassifier:
         min_active=None,
         n_sampled=None,
         batch_negatives=True,
+        active_set="example",
         batch_size=128,
         learning_rate=3e-3,
         beta1=0.9,
@@ -273,6 +284,7 @@ class SlideClassifier:
         self.min_active = min_active
         self.n_sampled = n_sampled
         self.batch_negatives = batch_negatives
+        self.active_set = active_set
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.beta1 = beta1
@@ -303,6 +315,7 @@ class SlideClassifier:
         "hash_family": ("dwta", "simhash"),
         "bucket_index": ("distinct", "overlapping"),
         "bucket_policy": ("fifo", "reservoir"),
+        "active_set": ("example", "batch"),
     }
 
     def _validate_params(self) -> None:
@@ -501,26 +514,29 @@ class SlideClassifier:
         G, dH, loss = _k.output_forward_backward(H, self.W2_, self.b2_, active, n_active, n_labels)
         return H, active, n_active, G, dH, loss
 
-    def _batch_grads_dense(self, Xb, lab_ptr, lab_ids):
-        H = self._hidden(Xb)
-        Z = H @ self.W2_.T
-        Z += self.b2_
-        Z -= Z.max(axis=1, keepdims=True)
-        np.exp(Z, out=Z)
-        total = Z.sum(axis=1, keepdims=True)
-        Z /= total
+    def _batch_set(self, H, lab_ptr, lab_ids, rng):
+        """Return the batch's one active set (``active_set="batch"``), sorted."""
         n = H.shape[0]
-        n_labels = np.diff(lab_ptr)
-        rows = np.repeat(np.arange(n), n_labels)
-        has = n_labels > 0
-        loss = np.zeros(n)
-        np.add.at(loss, rows, -np.log(np.maximum(Z[rows, lab_ids], 1e-30)) / n_labels[rows])
-        # dloss/dz = p - (uniform over the labels); examples without labels contribute nothing.
-        np.subtract.at(Z, (rows, lab_ids), (1.0 / n_labels[rows]).astype(np.float32))
-        Z[~has] = 0.0
-        dH = Z @ self.W2_
-        dH *= H > 0
-        return H, Z, dH, loss
+        if self.sampling == "random":
+            hits, n_hits = np.zeros((n, 0), np.int64), np.zeros(n, np.int64)
+            cap, fill = None, np.unique(lab_ids).size + self.n_sampled
+        else:
+            cap = self.max_active
+            offer = self.n_classes_ if cap is None else -(-2 * cap // max(n, 1))
+            hits, n_hits = _k.gather_active(
+                self._hash.hash(H),
+                self._tables.offsets_,
+                self._tables.items_,
+                np.zeros(n + 1, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros((n, 0), np.int64),
+                offer,
+                np.zeros(n, np.int64),
+                self.n_classes_,
+                self._marks,
+            )
+            fill = self.min_active or 0
+        return _batch.batch_set(lab_ids, hits, n_hits, cap, fill, self.n_classes_, rng)
 
     def _adam(self, name, W, G):
         M, V = self._moments[name]
@@ -550,12 +566,19 @@ class SlideClassifier:
         the batch) as dense arrays or as one value row per (neuron, example) pair.
         """
         n = Xb.shape[0]
-        if self.sampling == "dense":
-            H, Gz, dH, loss = self._batch_grads_dense(Xb, lab_ptr, lab_ids)
+        if self.sampling == "dense" or self.active_set == "batch":
+            H = self._hidden(Xb)
+            if self.sampling == "dense":
+                rows, W, b, pos = None, self.W2_, self.b2_, lab_ids
+            else:
+                rows = self._batch_set(H, lab_ptr, lab_ids, rng)
+                W, b, pos = self.W2_[rows], self.b2_[rows], np.searchsorted(rows, lab_ids)
+            Gz, dH, loss = _batch.block_forward_backward(H, W, b, lab_ptr, pos)
             Gz /= np.float32(n)
-            # eq: dL/dW2 = G^T H, (n_classes, hidden)
-            output = ("dense", Gz.T @ H, Gz.sum(axis=0))
-            return H, dH, loss, np.full(n, self.n_classes_, dtype=np.int64), output
+            # eq: dL/dW2 = G^T H, (n_classes or |set|, hidden)
+            grads = (Gz.T @ H, Gz.sum(axis=0))
+            output = ("dense", *grads) if rows is None else ("rows", rows, *grads)
+            return H, dH, loss, np.full(n, W.shape[0], dtype=np.int64), output
         H, active, n_active, G, dH, loss = self._batch_grads_sparse(Xb, lab_ptr, lab_ids, rng)
         valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
         ex = np.nonzero(valid)[0].astype(np.int64)
@@ -575,6 +598,12 @@ class SlideClassifier:
         if output[0] == "dense":
             self._adam("W2", self.W2_, output[1])
             self._adam("b2", self.b2_, output[2])
+        elif output[0] == "rows":
+            rows, gW, gb = output[1:]
+            _batch.rows_adam(self.W2_, *self._moments["W2"], rows, gW, **adam)
+            _batch.rows_adam(self.b2_, *self._moments["b2"], rows, gb, **adam)
+            if self.sampling == "lsh":
+                self._touched[rows] = True
         else:
             rows, ex, values = output[1:]
             M, V = self._moments["W2"]
@@ -933,6 +962,9 @@ class SlideClassifier:
         H, dH, loss, _, output = self._batch_gradients(X, lab_ptr, lab_ids, rng)
         if output[0] == "dense":
             gW2, gb2 = output[1:]
+        elif output[0] == "rows":
+            gW2, gb2 = np.zeros_like(self.W2_), np.zeros_like(self.b2_)
+            gW2[output[1]], gb2[output[1]] = output[2], output[3]
         else:
             gW2, gb2 = np.zeros_like(self.W2_), np.zeros_like(self.b2_)
             _scatter_gradient(gW2, gb2, *output[1:], H)

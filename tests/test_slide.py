@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from rushml import _lsh_kernels
 from rushml import _slide_kernels as kernels
+from rushml._slide_batch import batch_set, random_fill
 from rushml.datasets import make_extreme_classification
 from rushml.lsh import LSHTables
 from rushml.metrics import precision_at_k
@@ -574,3 +575,87 @@ def test_a_refill_rehashes_only_the_updated_neurons_and_gets_every_code_right(da
     assert len(checked) == net.n_rehash_ > 3
     assert checked[0] == 200  # new functions: every neuron
     assert all(0 < rows < 200 for rows in checked[1:])  # then only the updated ones
+
+
+# -- one active set per batch -----------------------------------------------------------
+
+
+def test_batch_set_keeps_every_label_then_the_most_shared_hits_then_random_fill():
+    rng = np.random.default_rng(0)
+    labels = np.array([7, 3, 7, 50])
+    hits = np.array([[9, 11, 3, -1], [11, 12, -1, -1], [11, 9, 13, 14]])
+    n_hits = np.array([3, 2, 4])
+    # Room for 3 hits after the 3 distinct labels: 11 (3 examples), 9 (2), then the
+    # smallest id among those retrieved once (3 is a label, so 12).
+    got = batch_set(labels, hits, n_hits, cap=6, fill=0, n_outputs=100, rng=rng)
+    assert got.tolist() == [3, 7, 9, 11, 12, 50]
+    # No cap: every hit; filling to 20 adds distinct random ids not already chosen.
+    full = batch_set(labels, hits, n_hits, cap=None, fill=20, n_outputs=100, rng=rng)
+    assert full.size == 20 and np.unique(full).size == 20
+    assert {3, 7, 50, 9, 11, 12, 13, 14} <= set(full.tolist())
+    # Labels are kept even over the cap; a fill beyond the layer stops at the layer.
+    assert batch_set(labels, hits, n_hits, 2, 0, 100, rng).tolist() == [3, 7, 50]
+    assert batch_set(labels, hits, n_hits, None, 500, 100, rng).tolist() == list(range(100))
+
+
+def test_random_fill_draws_distinct_free_ids_in_both_regimes():
+    rng = np.random.default_rng(1)
+    taken = np.array([0, 5, 9], dtype=np.int64)
+    for n_outputs, count in ((10_000, 50), (12, 9)):  # sparse draw, then dense draw
+        got = random_fill(rng, taken, count, n_outputs)
+        assert got.size == count and np.unique(got).size == count
+        assert not np.isin(got, taken).any() and got.min() >= 0 and got.max() < n_outputs
+
+
+def test_batch_active_set_gradients_equal_the_dense_network_restricted_to_the_set(data):
+    X, y = data
+    Xb, yb = X[:128], y[:128]
+    net = _net(active_set="batch", max_active=60, min_active=60)
+    got = net.gradients(Xb, yb)
+    rows = np.flatnonzero(np.abs(got["W2"]).sum(axis=1))
+    assert rows.size == 60 and set(yb.tolist()) <= set(rows.tolist())
+    # Reference in float64: a softmax over the set's neurons only, for every example.
+    H = np.maximum(Xb.astype(np.float64) @ net.W1_ + net.b1_, 0)
+    Z = H @ net.W2_[rows].T.astype(np.float64) + net.b2_[rows]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    pos = np.searchsorted(rows, yb)
+    loss = -np.log(P[np.arange(128), pos]).mean()
+    P[np.arange(128), pos] -= 1
+    P /= 128
+    np.testing.assert_allclose(got["W2"][rows], P.T @ H, atol=1e-5)
+    np.testing.assert_allclose(got["b2"][rows], P.sum(axis=0), atol=1e-5)
+    dH = (P @ net.W2_[rows]) * (H > 0)
+    np.testing.assert_allclose(got["b1"], dH.sum(axis=0), atol=1e-5)
+    np.testing.assert_allclose(got["W1"], Xb.T @ dH, atol=1e-5)
+    assert got["loss"] == pytest.approx(loss, abs=1e-5)
+    # With every neuron in the set it is the dense network's gradient.
+    whole = _net(sampling="random", n_sampled=200, active_set="batch").gradients(Xb, yb)
+    dense = _net(sampling="dense").gradients(Xb, yb)
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(whole[name], dense[name], atol=1e-5, err_msg=name)
+
+
+def test_batch_active_set_trains_deterministically_and_moves_only_the_sets_rows(data):
+    X, y = data
+    params = dict(active_set="batch", max_active=40, min_active=40, n_epochs=2)
+    a = _net(n_jobs=1, **params).fit(X, y)
+    b = _net(n_jobs=2, **params).fit(X, y)
+    assert np.array_equal(a.W2_, b.W2_) and a.loss_curve_ == b.loss_curve_
+    # Every example computed the same 40 neurons (more only where labels alone exceed 40).
+    assert a.active_counts_.min() >= 40
+    one = _net(**{**params, "n_epochs": 1}, batch_size=900).fit(X, y)  # a single step
+    start = _net(**{**params, "n_epochs": 1}, batch_size=900)
+    start.gradients(X[:1], y[:1])  # the initial weights, from the same seed
+    moved = np.flatnonzero(np.any(one.W2_ != start.W2_, axis=1))
+    assert moved.size == one.active_counts_[0]
+
+
+def test_batch_active_set_with_lsh_learns_far_above_predicting_the_mode(skewed):
+    X, y, X_test, y_test = skewed
+    mode_p1 = float(np.mean(y_test == np.bincount(y).argmax()))
+    common = dict(active_set="batch", n_epochs=3, random_state=0)
+    lsh = SlideClassifier(max_active=400, min_active=400, **common).fit(X, y)
+    p1 = float(np.mean(lsh.predict(X_test) == y_test))
+    assert np.all(lsh.active_counts_ == 400)
+    assert p1 > mode_p1 + 0.3, (p1, mode_p1)
