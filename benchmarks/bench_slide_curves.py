@@ -133,9 +133,15 @@ def params_of(method, cfg, n_random):
         return dict(common, sampling="dense")
     if method == "in_batch":
         return dict(common, sampling="random", n_sampled=0)
+    batch = cfg.get("active_set") == "batch"
     if method == "random":  # under SLIDE's cap too, so that both compute as many outputs
+        if batch:  # the batch's labels and n_random random neurons, one set per batch
+            return dict(common, sampling="random", n_sampled=n_random, active_set="batch")
         return dict(common, sampling="random", n_sampled=n_random, max_active=cfg["max_active"])
-    return dict(common, **_bench_slide().lsh_params(cfg), max_active=cfg["max_active"])
+    lsh = dict(common, **_bench_slide().lsh_params(cfg), max_active=cfg["max_active"])
+    if batch:  # one set per batch: labels, the most shared hits, random neurons to the cap
+        lsh.update(active_set="batch", min_active=cfg["max_active"])
+    return lsh
 
 
 def profile_steps(net, X, Y, n_batches, seed):
@@ -197,6 +203,63 @@ def profile_steps(net, X, Y, n_batches, seed):
     return out
 
 
+def profile_batch_steps(net, X, Y, n_batches, seed):
+    """:func:`profile_steps` for ``active_set="batch"``: the same phases, one set per batch."""
+    from rushml import _slide_batch as sb
+    from rushml import _slide_kernels as k
+    from rushml.slide import _labels_csr
+
+    rng = np.random.default_rng(seed)
+    lab_ptr, lab_ids, _ = _labels_csr(Y, net.n_classes_)
+    phases = {p: [] for p in ("hidden", "active_set", "forward_backward", "adam_output")}
+    phases["adam_input"] = []
+    n_unique = []
+    previous = k.set_threads(None)
+    adam = dict(lr=0.0, beta1=0.9, beta2=0.999, eps=1e-8, step=net._step + 1)
+    try:
+        for _ in range(n_batches):
+            idx = np.sort(rng.choice(X.shape[0], net.batch_size, replace=False))
+            Xb = X[idx]
+            ptr = np.concatenate([[0], np.cumsum(lab_ptr[idx + 1] - lab_ptr[idx])])
+            ptr = ptr.astype(np.int64)
+            ids = np.concatenate([lab_ids[lab_ptr[i] : lab_ptr[i + 1]] for i in idx])
+            t = [time.perf_counter()]
+            H = net._hidden(Xb)
+            t.append(time.perf_counter())
+            rows = net._batch_set(H, ptr, ids.astype(np.int64), rng)
+            t.append(time.perf_counter())
+            G, dH, _ = sb.block_forward_backward(
+                H, net.W2_[rows], net.b2_[rows], ptr, np.searchsorted(rows, ids)
+            )
+            G /= np.float32(len(idx))
+            gW, gb = G.T @ H, G.sum(axis=0)
+            t.append(time.perf_counter())
+            sb.rows_adam(net.W2_, *net._moments["W2"], rows, gW, **adam)
+            sb.rows_adam(net.b2_, *net._moments["b2"], rows, gb, **adam)
+            t.append(time.perf_counter())
+            M, V = net._moments["W1"]
+            empty = np.zeros(0, dtype=np.float32)
+            k.scatter_adam(
+                net.W1_, M, V, empty, empty, empty, *net._input_pairs(Xb, len(idx)), dH, **adam
+            )
+            t.append(time.perf_counter())
+            for name, a, b_ in zip(phases, t[:-1], t[1:], strict=True):
+                phases[name].append(b_ - a)
+            n_unique.append(int(rows.size))
+        t0 = time.perf_counter()
+        net._touched[:] = True  # the worst case: every neuron changed since the last refill
+        net._refill_tables(rng, new_functions=False)
+        refill_all = time.perf_counter() - t0
+    finally:
+        k.set_threads(previous)
+    out = {name: float(np.median(v)) for name, v in phases.items()}
+    out["step_total"] = float(sum(out.values()))
+    out["distinct_output_rows_per_batch"] = float(np.mean(n_unique))
+    out["refill_every_row_seconds"] = refill_all
+    out["note"] = "lr=0 steps: same arithmetic as training, the weights do not move"
+    return out
+
+
 def run_one(method, law, cfg, n_random):
     """Train (or count, for ``mode``) one method in this child process."""
     from rushml.metrics import precision_at_k
@@ -236,7 +299,9 @@ def run_one(method, law, cfg, n_random):
             refills=net.n_rehash_,
             refill_cpu_seconds=net.refill_cpu_times_,
             rehashed_rows=net.rehashed_rows_,
-            profile=profile_steps(net, X_tr, Y_tr, cfg["profile_batches"], cfg["seed"]),
+            profile=(profile_batch_steps if cfg.get("active_set") == "batch" else profile_steps)(
+                net, X_tr, Y_tr, cfg["profile_batches"], cfg["seed"]
+            ),
         )
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return out
@@ -330,6 +395,13 @@ def main(argv=None) -> int:
     p.add_argument("--n-train", type=int)
     p.add_argument("--output", type=Path)
     p.add_argument(
+        "--active-set",
+        choices=("example", "batch"),
+        default="example",
+        help="SLIDE's and random sampling's active sets: one per example (SLIDE), or one "
+        "per batch scored as a dense block (written to slide-curves-batch.json)",
+    )
+    p.add_argument(
         "--resummarise",
         action="store_true",
         help="recompute every law's summary from the results already in the output file",
@@ -342,6 +414,9 @@ def main(argv=None) -> int:
         cfg["n_train"] = args.n_train
     CONFIG_CLASSES = cfg["n_classes"]
     name = "slide-curves-quick.json" if args.quick else "slide-curves.json"
+    if args.active_set == "batch":
+        cfg["active_set"] = "batch"
+        name = name.replace("slide-curves", "slide-curves-batch")
     out_path = args.output or HERE / "results" / name
     if args.resummarise:
         report = json.loads(out_path.read_text())
