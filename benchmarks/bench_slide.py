@@ -214,6 +214,7 @@ def lsh_params(cfg) -> dict:
         **{k: cfg[k] for k in keys},
         **{k: cfg[k] for k in ("bucket_index",) if k in cfg},
         rehash_period=cfg["rehash_period"],
+        rehash_growth=cfg.get("rehash_growth", 1.0),
         rebuild_period=cfg["rebuild_period"],
     )
 

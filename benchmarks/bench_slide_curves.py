@@ -406,6 +406,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="recompute every law's summary from the results already in the output file",
     )
+    p.add_argument(
+        "--rehash-growth",
+        type=float,
+        default=1.0,
+        help="factor on the refill period after every refill (SLIDE decays the refill "
+        "frequency exponentially; 1 keeps the period fixed)",
+    )
     args = p.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
     if args.epochs:
@@ -414,6 +421,8 @@ def main(argv=None) -> int:
         cfg["n_train"] = args.n_train
     CONFIG_CLASSES = cfg["n_classes"]
     name = "slide-curves-quick.json" if args.quick else "slide-curves.json"
+    if args.rehash_growth != 1.0:
+        cfg["rehash_growth"] = args.rehash_growth
     if args.active_set == "batch":
         cfg["active_set"] = "batch"
         name = name.replace("slide-curves", "slide-curves-batch")
