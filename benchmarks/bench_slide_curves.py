@@ -144,99 +144,68 @@ def params_of(method, cfg, n_random):
     return lsh
 
 
+def _example_sets_step(net, H, ptr, ids, rng, adam):
+    """One step with an active set per example; times after each phase, rows touched."""
+    from rushml import _slide_kernels as k
+
+    active, n_active = net._active(H, ptr, ids, rng)
+    t = [time.perf_counter()]
+    G, dH, _ = k.output_forward_backward(H, net.W2_, net.b2_, active, n_active, np.diff(ptr))
+    t.append(time.perf_counter())
+    valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
+    rows = active[valid]
+    k.scatter_adam(
+        net.W2_, *net._moments["W2"], net.b2_, *net._moments["b2"], rows,
+        np.nonzero(valid)[0].astype(np.int64), G[valid] / np.float32(H.shape[0]), H, **adam,
+    )  # fmt: skip
+    t.append(time.perf_counter())
+    return t, dH, int(np.unique(rows).size)
+
+
+def _batch_set_step(net, H, ptr, ids, rng, adam):
+    """One step with one active set per batch (``active_set="batch"``)."""
+    from rushml import _slide_batch as sb
+
+    rows = net._batch_set(H, ptr, ids, rng)
+    t = [time.perf_counter()]
+    G, dH, _ = sb.block_forward_backward(
+        H, net.W2_[rows], net.b2_[rows], ptr, np.searchsorted(rows, ids)
+    )
+    G /= np.float32(H.shape[0])
+    gW, gb = G.T @ H, G.sum(axis=0)
+    t.append(time.perf_counter())
+    sb.rows_adam(net.W2_, *net._moments["W2"], rows, gW, **adam)
+    sb.rows_adam(net.b2_, *net._moments["b2"], rows, gb, **adam)
+    t.append(time.perf_counter())
+    return t, dH, int(rows.size)
+
+
 def profile_steps(net, X, Y, n_batches, seed):
     """Wall seconds of each phase of ``n_batches`` training steps, and of one refill."""
     from rushml import _slide_kernels as k
     from rushml.slide import _labels_csr
 
+    step = _batch_set_step if net.active_set == "batch" else _example_sets_step
     rng = np.random.default_rng(seed)
     lab_ptr, lab_ids, _ = _labels_csr(Y, net.n_classes_)
     phases = {p: [] for p in ("hidden", "active_set", "forward_backward", "adam_output")}
     phases["adam_input"] = []
     n_unique = []
-    previous = k.set_threads(None)
-    try:
-        for _ in range(n_batches):
-            idx = np.sort(rng.choice(X.shape[0], net.batch_size, replace=False))
-            Xb = X[idx]
-            ptr = np.concatenate([[0], np.cumsum(lab_ptr[idx + 1] - lab_ptr[idx])])
-            ids = np.concatenate([lab_ids[lab_ptr[i] : lab_ptr[i + 1]] for i in idx])
-            t = [time.perf_counter()]
-            H = net._hidden(Xb)
-            t.append(time.perf_counter())
-            active, n_active = net._active(H, ptr.astype(np.int64), ids.astype(np.int64), rng)
-            t.append(time.perf_counter())
-            G, dH, _ = k.output_forward_backward(
-                H, net.W2_, net.b2_, active, n_active, np.diff(ptr)
-            )
-            t.append(time.perf_counter())
-            valid = np.arange(active.shape[1])[None, :] < n_active[:, None]
-            M, V = net._moments["W2"]
-            Mb, Vb = net._moments["b2"]
-            adam = dict(lr=0.0, beta1=0.9, beta2=0.999, eps=1e-8, step=net._step + 1)
-            rows = active[valid]
-            k.scatter_adam(
-                net.W2_, M, V, net.b2_, Mb, Vb, rows, np.nonzero(valid)[0].astype(np.int64),
-                G[valid] / np.float32(len(idx)), H, **adam,
-            )  # fmt: skip
-            t.append(time.perf_counter())
-            M, V = net._moments["W1"]
-            empty = np.zeros(0, dtype=np.float32)
-            k.scatter_adam(
-                net.W1_, M, V, empty, empty, empty, *net._input_pairs(Xb, len(idx)), dH, **adam
-            )
-            t.append(time.perf_counter())
-            for name, a, b_ in zip(phases, t[:-1], t[1:], strict=True):
-                phases[name].append(b_ - a)
-            n_unique.append(int(np.unique(rows).size))
-        t0 = time.perf_counter()
-        net._touched[:] = True  # the worst case: every neuron changed since the last refill
-        net._refill_tables(rng, new_functions=False)
-        refill_all = time.perf_counter() - t0
-    finally:
-        k.set_threads(previous)
-    out = {name: float(np.median(v)) for name, v in phases.items()}
-    out["step_total"] = float(sum(out.values()))
-    out["distinct_output_rows_per_batch"] = float(np.mean(n_unique))
-    out["refill_every_row_seconds"] = refill_all
-    out["note"] = "lr=0 steps: same arithmetic as training, the weights do not move"
-    return out
-
-
-def profile_batch_steps(net, X, Y, n_batches, seed):
-    """:func:`profile_steps` for ``active_set="batch"``: the same phases, one set per batch."""
-    from rushml import _slide_batch as sb
-    from rushml import _slide_kernels as k
-    from rushml.slide import _labels_csr
-
-    rng = np.random.default_rng(seed)
-    lab_ptr, lab_ids, _ = _labels_csr(Y, net.n_classes_)
-    phases = {p: [] for p in ("hidden", "active_set", "forward_backward", "adam_output")}
-    phases["adam_input"] = []
-    n_unique = []
-    previous = k.set_threads(None)
     adam = dict(lr=0.0, beta1=0.9, beta2=0.999, eps=1e-8, step=net._step + 1)
+    previous = k.set_threads(None)
     try:
         for _ in range(n_batches):
             idx = np.sort(rng.choice(X.shape[0], net.batch_size, replace=False))
             Xb = X[idx]
             ptr = np.concatenate([[0], np.cumsum(lab_ptr[idx + 1] - lab_ptr[idx])])
-            ptr = ptr.astype(np.int64)
             ids = np.concatenate([lab_ids[lab_ptr[i] : lab_ptr[i + 1]] for i in idx])
             t = [time.perf_counter()]
             H = net._hidden(Xb)
             t.append(time.perf_counter())
-            rows = net._batch_set(H, ptr, ids.astype(np.int64), rng)
-            t.append(time.perf_counter())
-            G, dH, _ = sb.block_forward_backward(
-                H, net.W2_[rows], net.b2_[rows], ptr, np.searchsorted(rows, ids)
+            middle, dH, touched = step(
+                net, H, ptr.astype(np.int64), ids.astype(np.int64), rng, adam
             )
-            G /= np.float32(len(idx))
-            gW, gb = G.T @ H, G.sum(axis=0)
-            t.append(time.perf_counter())
-            sb.rows_adam(net.W2_, *net._moments["W2"], rows, gW, **adam)
-            sb.rows_adam(net.b2_, *net._moments["b2"], rows, gb, **adam)
-            t.append(time.perf_counter())
+            t += middle
             M, V = net._moments["W1"]
             empty = np.zeros(0, dtype=np.float32)
             k.scatter_adam(
@@ -245,7 +214,7 @@ def profile_batch_steps(net, X, Y, n_batches, seed):
             t.append(time.perf_counter())
             for name, a, b_ in zip(phases, t[:-1], t[1:], strict=True):
                 phases[name].append(b_ - a)
-            n_unique.append(int(rows.size))
+            n_unique.append(touched)
         t0 = time.perf_counter()
         net._touched[:] = True  # the worst case: every neuron changed since the last refill
         net._refill_tables(rng, new_functions=False)
@@ -299,9 +268,7 @@ def run_one(method, law, cfg, n_random):
             refills=net.n_rehash_,
             refill_cpu_seconds=net.refill_cpu_times_,
             rehashed_rows=net.rehashed_rows_,
-            profile=(profile_batch_steps if cfg.get("active_set") == "batch" else profile_steps)(
-                net, X_tr, Y_tr, cfg["profile_batches"], cfg["seed"]
-            ),
+            profile=profile_steps(net, X_tr, Y_tr, cfg["profile_batches"], cfg["seed"]),
         )
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return out

@@ -13,7 +13,11 @@ grows as training settles.
 :class:`SlideClassifier` also runs the two baselines through the same training
 loop: ``sampling="dense"`` (full softmax with BLAS matrix products and Adam on
 every weight) and ``sampling="random"`` (the labels plus uniformly random
-neurons instead of the LSH hits).
+neurons instead of the LSH hits). With ``active_set="batch"`` a batch shares one
+active set (its labels, the hits retrieved for the most examples, random fill),
+scored as one dense block (:mod:`rushml._slide_batch`): the same count per
+example, a few thousand output rows per Adam step instead of the union of a
+hundred different sets.
 
 The module is that one estimator class, its docstring and three small helpers, which
 is why it runs past the 700 lines the other modules keep to. The compiled kernels are

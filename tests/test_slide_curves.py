@@ -17,11 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_slide_curves.py"
 
 
-@pytest.fixture(scope="module")
-def quick(tmp_path_factory):
+def _quick_run(tmp_path_factory, *extra):
     out = tmp_path_factory.mktemp("curves") / "curves.json"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--output", str(out)],
+        [sys.executable, str(SCRIPT), "--quick", "--output", str(out), *extra],
         capture_output=True,
         text=True,
         timeout=600,
@@ -29,6 +28,31 @@ def quick(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(out.read_text()), out
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    return _quick_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def quick_batch(tmp_path_factory):
+    return _quick_run(tmp_path_factory, "--active-set", "batch")
+
+
+def _claims_on(name):
+    claims = yaml.safe_load((ROOT / "publications" / "claims.yaml").read_text())
+    return [c for c in claims["benchmark_claims"] if c["results"].endswith("/" + name)]
+
+
+def _assert_claims_read_numbers(claims, data):
+    for claim in claims:
+        for key in ("value_at", "relative_to"):
+            if claim.get(key):
+                value = json_path(data, claim[key])
+                assert isinstance(value, int | float), (claim["id"], key, value)
+        if claim.get("control"):
+            assert isinstance(json_path(data, claim["control"]["value_at"]), int | float)
 
 
 def test_quick_run_is_valid_for_the_directive_with_every_law_and_trainer(quick):
@@ -51,18 +75,27 @@ def test_quick_run_is_valid_for_the_directive_with_every_law_and_trainer(quick):
 
 def test_every_benchmark_claim_on_the_curves_file_reads_a_number_from_a_quick_run(quick):
     data, _ = quick
-    claims = yaml.safe_load((ROOT / "publications" / "claims.yaml").read_text())
-    on_curves = [
-        c for c in claims["benchmark_claims"] if c["results"].endswith("slide-curves.json")
-    ]
+    on_curves = _claims_on("slide-curves.json")
     assert len(on_curves) == 14
-    for claim in on_curves:
-        for key in ("value_at", "relative_to"):
-            if claim.get(key):
-                value = json_path(data, claim[key])
-                assert isinstance(value, int | float), (claim["id"], key, value)
-        if claim.get("control"):
-            assert isinstance(json_path(data, claim["control"]["value_at"]), int | float)
+    _assert_claims_read_numbers(on_curves, data)
+
+
+def test_batch_active_sets_give_every_example_the_same_count_and_random_as_many(quick_batch):
+    data, _ = quick_batch
+    assert validate_curves_results(data, "curves.json") == []
+    assert data["config"]["active_set"] == "batch"
+    cap = data["config"]["max_active"]
+    for entry in data["laws"].values():
+        results = entry["results"]
+        # One set per batch, filled to the cap (more only where a batch's labels exceed it).
+        assert results["slide"]["mean_active"] >= cap
+        assert results["random"]["mean_active"] == pytest.approx(
+            results["slide"]["mean_active"], rel=0.05
+        )
+        assert results["slide"]["profile"]["distinct_output_rows_per_batch"] >= cap
+    on_batch = _claims_on("slide-curves-batch.json")
+    assert len(on_batch) == 7
+    _assert_claims_read_numbers(on_batch, data)
 
 
 def test_resummarise_recomputes_the_summary_from_the_results(quick, tmp_path):
